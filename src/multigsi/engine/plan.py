@@ -1,0 +1,222 @@
+"""The pure diff: (live table, desired spec, ownership) → ordered steps.
+
+Each step is exactly one UpdateTable call. Deletes come first (they free the one
+create/delete slot and index quota), then throughput updates, then creates in spec order.
+A key schema or projection change cannot be made in place: it is a replacement, a delete
+and then a create, both marked ``replacement``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from multigsi.engine.live import IndexStatus, LiveIndex, LiveTable
+from multigsi.engine.ownership import Ownership
+from multigsi.spec.model import (
+    AttributeDefinition,
+    BillingMode,
+    IndexSpec,
+    OnDemandThroughput,
+    ProvisionedThroughput,
+    TableSpec,
+    WarmThroughput,
+)
+
+
+class Action(StrEnum):
+    CREATE = "create"
+    DELETE = "delete"
+    UPDATE = "update"
+
+
+@dataclass(frozen=True)
+class ThroughputChange:
+    """What an UPDATE step changes; ``None`` members stay as they are."""
+
+    provisioned_throughput: ProvisionedThroughput | None = None
+    on_demand_throughput: OnDemandThroughput | None = None
+    warm_throughput: WarmThroughput | None = None
+
+
+@dataclass(frozen=True)
+class Step:
+    action: Action
+    index_name: str
+    reason: str
+    replacement: bool = False
+    index: IndexSpec | None = None
+    attribute_definitions: tuple[AttributeDefinition, ...] = ()
+    change: ThroughputChange | None = None
+
+    @property
+    def symbol(self) -> str:
+        if self.replacement:
+            return "-/+"
+        return {Action.CREATE: "+", Action.DELETE: "-", Action.UPDATE: "~"}[self.action]
+
+    @property
+    def destructive(self) -> bool:
+        """Deleting an index loses it for as long as a rebuild takes: ask before doing it."""
+        return self.action is Action.DELETE
+
+    def describe(self) -> str:
+        return f"{self.action} {self.index_name} ({self.reason})"
+
+
+@dataclass(frozen=True)
+class Plan:
+    table_name: str
+    steps: tuple[Step, ...]
+    in_flight: tuple[str, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not self.steps
+
+    @property
+    def destructive(self) -> bool:
+        return any(step.destructive for step in self.steps)
+
+
+def make_plan(live: LiveTable, spec: TableSpec, ownership: Ownership) -> Plan:
+    deletes: list[Step] = []
+    updates: list[Step] = []
+    creates: list[Step] = []
+    for current in live.indexes:
+        wanted = spec.index(current.name)
+        if wanted is None:
+            if ownership.manages(current.name, spec) and current.status is not IndexStatus.DELETING:
+                deletes.append(Step(Action.DELETE, current.name, "not in the spec"))
+            continue
+        if current.status is IndexStatus.DELETING:
+            creates.append(_create(wanted, spec, "being deleted; created again after"))
+            continue
+        difference = _definition_difference(current, wanted)
+        if difference:
+            deletes.append(Step(Action.DELETE, current.name, difference, replacement=True))
+            creates.append(_create(wanted, spec, difference, replacement=True))
+            continue
+        change, reason = _throughput_change(current, wanted, live.billing_mode)
+        if change is not None:
+            updates.append(Step(Action.UPDATE, current.name, reason, index=wanted, change=change))
+    for wanted in spec.indexes:
+        if live.index(wanted.name) is None:
+            creates.append(_create(wanted, spec, "new index"))
+    order = {index.name: position for position, index in enumerate(spec.indexes)}
+    creates.sort(key=lambda step: order[step.index_name])
+    return Plan(
+        table_name=spec.table_name,
+        steps=(*deletes, *updates, *creates),
+        in_flight=tuple(index.name for index in live.in_flight),
+    )
+
+
+def _create(wanted: IndexSpec, spec: TableSpec, reason: str, *, replacement: bool = False) -> Step:
+    definitions = tuple(
+        definition
+        for definition in spec.attribute_definitions
+        if definition.name in wanted.key_attributes
+    )
+    return Step(
+        Action.CREATE,
+        wanted.name,
+        reason,
+        replacement=replacement,
+        index=wanted,
+        attribute_definitions=definitions,
+    )
+
+
+def _definition_difference(current: LiveIndex, wanted: IndexSpec) -> str:
+    """Why the index must be replaced, or "" when its definition matches."""
+    reasons = []
+    if current.key_schema != wanted.key_schema:
+        reasons.append(f"key {_key_text(current)} → {_key_text(wanted)}")
+    if current.projection != wanted.projection:
+        reasons.append(
+            f"projection {_projection_text(current)} → {_projection_text(wanted)}"
+        )
+    return "; ".join(reasons)
+
+
+def _throughput_change(
+    current: LiveIndex, wanted: IndexSpec, billing_mode: BillingMode
+) -> tuple[ThroughputChange | None, str]:
+    reasons: list[str] = []
+    provisioned = None
+    if (
+        billing_mode is BillingMode.PROVISIONED
+        and wanted.provisioned_throughput is not None
+        and wanted.provisioned_throughput != current.provisioned_throughput
+    ):
+        provisioned = wanted.provisioned_throughput
+        reasons.append(
+            f"ProvisionedThroughput {_capacity_text(current.provisioned_throughput)} → "
+            f"{_capacity_text(provisioned)}"
+        )
+    on_demand = _on_demand_change(current.on_demand_throughput, wanted.on_demand_throughput)
+    if on_demand is not None:
+        reasons.append(f"OnDemandThroughput → {_on_demand_text(on_demand)}")
+    warm = _warm_change(current.warm_throughput, wanted.warm_throughput)
+    if warm is not None:
+        reasons.append(f"WarmThroughput → {_warm_text(warm)}")
+    if not reasons:
+        return None, ""
+    return ThroughputChange(provisioned, on_demand, warm), "; ".join(reasons)
+
+
+def _on_demand_change(
+    current: OnDemandThroughput | None, wanted: OnDemandThroughput | None
+) -> OnDemandThroughput | None:
+    if wanted is None:
+        return None
+    live = current or OnDemandThroughput()
+    differs = any(
+        want is not None and want != (have if have is not None else -1)
+        for want, have in (
+            (wanted.max_read_request_units, live.max_read_request_units),
+            (wanted.max_write_request_units, live.max_write_request_units),
+        )
+    )
+    return wanted if differs else None
+
+
+def _warm_change(current: WarmThroughput | None, wanted: WarmThroughput | None) -> WarmThroughput | None:
+    """Warm throughput is a floor: raise it when the table is below, never lower it."""
+    if wanted is None:
+        return None
+    live = current or WarmThroughput()
+    below = any(
+        want is not None and (have is None or have < want)
+        for want, have in (
+            (wanted.read_units_per_second, live.read_units_per_second),
+            (wanted.write_units_per_second, live.write_units_per_second),
+        )
+    )
+    return wanted if below else None
+
+
+def _key_text(index: LiveIndex | IndexSpec) -> str:
+    return "(" + ", ".join(f"{e.attribute_name} {e.key_type}" for e in index.key_schema) + ")"
+
+
+def _projection_text(index: LiveIndex | IndexSpec) -> str:
+    projection = index.projection
+    if projection.non_key_attributes:
+        return f"{projection.type} [{', '.join(projection.non_key_attributes)}]"
+    return str(projection.type)
+
+
+def _capacity_text(throughput: ProvisionedThroughput | None) -> str:
+    if throughput is None:
+        return "none"
+    return f"{throughput.read_capacity_units}/{throughput.write_capacity_units}"
+
+
+def _on_demand_text(throughput: OnDemandThroughput) -> str:
+    return f"{throughput.max_read_request_units}/{throughput.max_write_request_units}"
+
+
+def _warm_text(throughput: WarmThroughput) -> str:
+    return f"{throughput.read_units_per_second}/{throughput.write_units_per_second}"

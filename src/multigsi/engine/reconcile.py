@@ -1,0 +1,227 @@
+"""The level-triggered reconcile loop: read → wait while anything is in flight → plan →
+issue the first step → repeat until the plan is empty.
+
+Because every iteration starts from the live state, a re-run, an interrupted run and two
+concurrent runs on one table all converge without special cases: whatever the other
+actor did is simply part of what the next DescribeTable shows.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from multigsi.engine.clock import Clock, SystemClock
+from multigsi.engine.errors import ErrorKind, classify
+from multigsi.engine.live import LiveTable, Phase, live_table_from_describe
+from multigsi.engine.ownership import Ownership
+from multigsi.engine.plan import Plan, Step, make_plan
+from multigsi.engine.progress import BuildTracker, NoProgress, ProgressSource
+from multigsi.engine.requests import update_table_request
+from multigsi.engine.rules import problems_against_live
+from multigsi.engine.waiting import MultigsiWaitPolicy, WaitPolicy, backoff_delay
+from multigsi.errors import (
+    SpecError,
+    StepFailedError,
+    TableNotFoundError,
+    TableUnavailableError,
+)
+from multigsi.spec.model import TableSpec
+
+STEP_MARGIN = 1.0  # never issue a step closer than this to the deadline
+MAX_STALE_RETRIES = 5  # "already exists"/"not found" more often than this: our view is wrong
+
+
+class Outcome(StrEnum):
+    CONVERGED = "converged"
+    DEADLINE = "deadline"  # stopped cleanly before the deadline; more to do
+    INTERRUPTED = "interrupted"
+
+
+@dataclass(frozen=True)
+class IndexProgress:
+    name: str
+    phase: Phase
+    elapsed: float
+    percent: float | None = None
+    eta: float | None = None
+
+
+@dataclass(frozen=True)
+class Observed:
+    """The loop looked at the table."""
+
+    table_name: str
+    live: LiveTable
+    plan: Plan
+    progress: tuple[IndexProgress, ...]
+
+
+@dataclass(frozen=True)
+class StepIssued:
+    table_name: str
+    step: Step
+
+
+@dataclass(frozen=True)
+class Retrying:
+    table_name: str
+    step: Step | None
+    code: str
+    message: str
+    delay: float
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    table_name: str
+    outcome: Outcome
+    steps_issued: tuple[Step, ...]
+    remaining: Plan
+    in_flight: tuple[IndexProgress, ...]
+    elapsed: float
+
+    @property
+    def converged(self) -> bool:
+        return self.outcome is Outcome.CONVERGED
+
+
+Event = Observed | StepIssued | Retrying
+Observer = Callable[[Event], None]
+
+
+def _ignore(event: Event) -> None:
+    return None
+
+
+@dataclass
+class Reconciler:
+    """Applies one table's spec. Every side effect is a parameter: the DynamoDB client,
+    the clock, the random source of the backoff jitter, the wait policy and the progress
+    source."""
+
+    client: Any
+    clock: Clock = field(default_factory=SystemClock)
+    rng: random.Random = field(default_factory=random.Random)
+    policy: WaitPolicy = field(default_factory=MultigsiWaitPolicy)
+    progress: ProgressSource = field(default_factory=NoProgress)
+    observer: Observer = _ignore
+
+    def read(self, table_name: str) -> LiveTable:
+        """One DescribeTable, with the loop's own retry for transient trouble."""
+        attempt = 0
+        while True:
+            try:
+                return live_table_from_describe(self.client.describe_table(TableName=table_name)["Table"])
+            except Exception as error:
+                classified = classify(error)
+                if classified.code == "ResourceNotFoundException":
+                    raise TableNotFoundError(table_name) from error
+                if classified.kind is not ErrorKind.TRANSIENT or attempt >= MAX_STALE_RETRIES:
+                    raise StepFailedError(table_name, "DescribeTable", classified.code, classified.message) from error
+                delay = backoff_delay(attempt, self.rng)
+                self.observer(Retrying(table_name, None, classified.code, classified.message, delay))
+                self.clock.sleep(delay)
+                attempt += 1
+
+    def plan(self, spec: TableSpec, ownership: Ownership) -> tuple[LiveTable, Plan]:
+        """Read the table, check the spec against it and compute the remaining steps."""
+        live = self.read(spec.table_name)
+        if live.status in {"DELETING", "INACCESSIBLE_ENCRYPTION_CREDENTIALS", "ARCHIVING", "ARCHIVED"}:
+            raise TableUnavailableError(live.name, live.status)
+        problems = problems_against_live(spec, live, ownership)
+        if problems:
+            raise SpecError(problems, f"table {spec.table_name}")
+        return live, make_plan(live, spec, ownership)
+
+    def apply(
+        self,
+        spec: TableSpec,
+        ownership: Ownership,
+        *,
+        deadline: float | None = None,
+        interrupt: threading.Event | None = None,
+    ) -> ApplyResult:
+        started = self.clock.now()
+        tracker = BuildTracker()
+        issued: list[Step] = []
+        conflicts = 0
+        stale = 0
+        wait_started: float | None = None
+        while True:
+            live, plan = self.plan(spec, ownership)
+            now = self.clock.now()
+            progress = self._progress(live, tracker, now)
+            self.observer(Observed(spec.table_name, live, plan, progress))
+
+            def stop(outcome: Outcome, plan: Plan = plan, progress: tuple[IndexProgress, ...] = progress) -> ApplyResult:
+                return ApplyResult(
+                    spec.table_name, outcome, tuple(issued), plan, progress, self.clock.now() - started
+                )
+
+            if plan.empty and not live.busy:
+                return stop(Outcome.CONVERGED)
+            if interrupt is not None and interrupt.is_set():
+                return stop(Outcome.INTERRUPTED)
+            if live.busy:
+                wait_started = now if wait_started is None else wait_started
+                etas = [item.eta for item in progress]
+                eta = max(etas) if etas and all(e is not None for e in etas) else None  # type: ignore[type-var]
+                delay = self.policy.interval(now - wait_started, eta)
+                if deadline is not None and now + delay > deadline:
+                    return stop(Outcome.DEADLINE)
+                self.clock.sleep(delay)
+                continue
+            wait_started = None
+            step = plan.steps[0]
+            if deadline is not None and now > deadline - STEP_MARGIN:
+                return stop(Outcome.DEADLINE)
+            try:
+                self.client.update_table(**update_table_request(spec.table_name, step))
+            except Exception as error:
+                classified = classify(error)
+                if classified.kind is ErrorKind.PERMANENT or (
+                    classified.kind is ErrorKind.STALE and stale >= MAX_STALE_RETRIES
+                ):
+                    raise StepFailedError(
+                        spec.table_name, step.describe(), classified.code, classified.message
+                    ) from error
+                if classified.kind is ErrorKind.STALE:
+                    stale += 1
+                attempt = conflicts
+                conflicts += 1
+                delay = backoff_delay(attempt, self.rng)
+                self.observer(Retrying(spec.table_name, step, classified.code, classified.message, delay))
+                if deadline is not None and self.clock.now() + delay > deadline:
+                    return stop(Outcome.DEADLINE)
+                self.clock.sleep(delay)
+                continue
+            conflicts = 0
+            stale = 0
+            issued.append(step)
+            self.observer(StepIssued(spec.table_name, step))
+
+    def _progress(self, live: LiveTable, tracker: BuildTracker, now: float) -> tuple[IndexProgress, ...]:
+        items = []
+        for index in live.indexes:
+            if not index.in_flight:
+                tracker.forget(live.name, index.name)
+                continue
+            percent = None
+            if index.phase is Phase.BACKFILLING:
+                percent = self.progress.percent(live.name, index.name)
+            tracker.observe(live.name, index.name, now, percent)
+            items.append(
+                IndexProgress(
+                    name=index.name,
+                    phase=index.phase,
+                    elapsed=tracker.elapsed(live.name, index.name, now),
+                    percent=percent,
+                    eta=tracker.eta(live.name, index.name, now),
+                )
+            )
+        return tuple(items)
