@@ -43,7 +43,13 @@ class Phase(StrEnum):
 
 # Table states in which no index can change, whatever we wait for.
 UNAVAILABLE_TABLE_STATUSES = frozenset(
-    {"DELETING", "INACCESSIBLE_ENCRYPTION_CREDENTIALS", "ARCHIVING", "ARCHIVED", "REPLICATION_NOT_AUTHORIZED"}
+    {
+        "DELETING",
+        "INACCESSIBLE_ENCRYPTION_CREDENTIALS",
+        "ARCHIVING",
+        "ARCHIVED",
+        "REPLICATION_NOT_AUTHORIZED",
+    }
 )
 
 

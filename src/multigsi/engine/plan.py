@@ -114,9 +114,7 @@ def make_plan(live: LiveTable, spec: TableSpec, ownership: Ownership) -> Plan:
 
 def _create(wanted: IndexSpec, spec: TableSpec, reason: str, *, replacement: bool = False) -> Step:
     definitions = tuple(
-        definition
-        for definition in spec.attribute_definitions
-        if definition.name in wanted.key_attributes
+        definition for definition in spec.attribute_definitions if definition.name in wanted.key_attributes
     )
     return Step(
         Action.CREATE,
@@ -134,9 +132,7 @@ def _definition_difference(current: LiveIndex, wanted: IndexSpec) -> str:
     if current.key_schema != wanted.key_schema:
         reasons.append(f"key {_key_text(current)} → {_key_text(wanted)}")
     if current.projection != wanted.projection:
-        reasons.append(
-            f"projection {_projection_text(current)} → {_projection_text(wanted)}"
-        )
+        reasons.append(f"projection {_projection_text(current)} → {_projection_text(wanted)}")
     return "; ".join(reasons)
 
 

@@ -8,6 +8,7 @@ actor did is simply part of what the next DescribeTable shows.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import threading
 from collections.abc import Callable
@@ -19,7 +20,7 @@ from multigsi.engine.clock import Clock, SystemClock
 from multigsi.engine.errors import ErrorKind, classify
 from multigsi.engine.live import LiveTable, Phase, live_table_from_describe
 from multigsi.engine.ownership import Ownership
-from multigsi.engine.plan import Plan, Step, make_plan
+from multigsi.engine.plan import Action, Plan, Step, make_plan
 from multigsi.engine.progress import BuildTracker, NoProgress, ProgressSource
 from multigsi.engine.requests import update_table_request
 from multigsi.engine.rules import problems_against_live
@@ -122,7 +123,9 @@ class Reconciler:
                 if classified.code == "ResourceNotFoundException":
                     raise TableNotFoundError(table_name) from error
                 if classified.kind is not ErrorKind.TRANSIENT or attempt >= MAX_STALE_RETRIES:
-                    raise StepFailedError(table_name, "DescribeTable", classified.code, classified.message) from error
+                    raise StepFailedError(
+                        table_name, "DescribeTable", classified.code, classified.message
+                    ) from error
                 delay = backoff_delay(attempt, self.rng)
                 self.observer(Retrying(table_name, None, classified.code, classified.message, delay))
                 self.clock.sleep(delay)
@@ -131,7 +134,12 @@ class Reconciler:
     def plan(self, spec: TableSpec, ownership: Ownership) -> tuple[LiveTable, Plan]:
         """Read the table, check the spec against it and compute the remaining steps."""
         live = self.read(spec.table_name)
-        if live.status in {"DELETING", "INACCESSIBLE_ENCRYPTION_CREDENTIALS", "ARCHIVING", "ARCHIVED"}:
+        if live.status in {
+            "DELETING",
+            "INACCESSIBLE_ENCRYPTION_CREDENTIALS",
+            "ARCHIVING",
+            "ARCHIVED",
+        }:
             raise TableUnavailableError(live.name, live.status)
         problems = problems_against_live(spec, live, ownership)
         if problems:
@@ -149,6 +157,7 @@ class Reconciler:
         started = self.clock.now()
         tracker = BuildTracker()
         issued: list[Step] = []
+        replacing: dict[str, str] = {}
         conflicts = 0
         stale = 0
         wait_started: float | None = None
@@ -158,9 +167,16 @@ class Reconciler:
             progress = self._progress(live, tracker, now)
             self.observer(Observed(spec.table_name, live, plan, progress))
 
-            def stop(outcome: Outcome, plan: Plan = plan, progress: tuple[IndexProgress, ...] = progress) -> ApplyResult:
+            def stop(
+                outcome: Outcome, plan: Plan = plan, progress: tuple[IndexProgress, ...] = progress
+            ) -> ApplyResult:
                 return ApplyResult(
-                    spec.table_name, outcome, tuple(issued), plan, progress, self.clock.now() - started
+                    spec.table_name,
+                    outcome,
+                    tuple(issued),
+                    plan,
+                    progress,
+                    self.clock.now() - started,
                 )
 
             if plan.empty and not live.busy:
@@ -178,6 +194,9 @@ class Reconciler:
                 continue
             wait_started = None
             step = plan.steps[0]
+            if step.action is Action.CREATE and step.index_name in replacing:
+                # A replacement spans iterations: after its delete the index is simply absent.
+                step = dataclasses.replace(step, replacement=True, reason=replacing[step.index_name])
             if deadline is not None and now > deadline - STEP_MARGIN:
                 return stop(Outcome.DEADLINE)
             try:
@@ -202,6 +221,8 @@ class Reconciler:
                 continue
             conflicts = 0
             stale = 0
+            if step.action is Action.DELETE and step.replacement:
+                replacing[step.index_name] = step.reason
             issued.append(step)
             self.observer(StepIssued(spec.table_name, step))
 

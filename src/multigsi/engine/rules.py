@@ -28,7 +28,10 @@ def problems_against_live(spec: TableSpec, live: LiveTable, ownership: Ownership
         if live.billing_mode is BillingMode.PROVISIONED:
             if index.provisioned_throughput is None:
                 problems.append(
-                    Problem(f"{path}.ProvisionedThroughput", f"is required: table {live.name!r} is PROVISIONED")
+                    Problem(
+                        f"{path}.ProvisionedThroughput",
+                        f"is required: table {live.name!r} is PROVISIONED",
+                    )
                 )
             if index.on_demand_throughput is not None:
                 problems.append(

@@ -250,7 +250,7 @@ class ControlPlane:
                 self._remember_on_demand(key, name, update["Create"])
             elif "Delete" in update:
                 name = update["Delete"]["IndexName"]
-                ghost = dict(existing[name])
+                ghost = {k: v for k, v in existing[name].items() if k != "Backfilling"}
                 ops[name] = IndexOperation(OpKind.DELETE, name, now, now + self.timing.delete, ghost=ghost)
                 self.on_demand.get(key, {}).pop(name, None)
             else:
@@ -294,6 +294,4 @@ def _check_billing(action: Mapping[str, Any], billing: str, name: str, *, creati
         on_demand = action.get("OnDemandThroughput") or {}
         for member in ("MaxReadRequestUnits", "MaxWriteRequestUnits"):
             if member in on_demand:
-                raise AwsError(
-                    "ValidationException", messages.ON_DEMAND_ON_PROVISIONED.format(member=member)
-                )
+                raise AwsError("ValidationException", messages.ON_DEMAND_ON_PROVISIONED.format(member=member))

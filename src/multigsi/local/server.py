@@ -77,7 +77,9 @@ class ControlPlaneMiddleware:
             return status, headers, answer
         description = self.plane.overlay(key, json.loads(answer)["Table"])
         self.plane.check_update(key, description, payload)
-        status, headers, answer = self._moto(environ, _merged_definitions(description, payload), "UpdateTable")
+        status, headers, answer = self._moto(
+            environ, _merged_definitions(description, payload), "UpdateTable"
+        )
         if status != 200:
             return status, headers, answer
         self.plane.begin(key, description, payload)
@@ -137,7 +139,10 @@ def _respond(
     botocore checks on every DynamoDB response."""
     skip = {"content-length", "x-amz-crc32", "transfer-encoding"}
     kept = [(name, value) for name, value in headers if name.lower() not in skip]
-    kept += [("Content-Length", str(len(body))), ("x-amz-crc32", str(zlib.crc32(body) & 0xFFFFFFFF))]
+    kept += [
+        ("Content-Length", str(len(body))),
+        ("x-amz-crc32", str(zlib.crc32(body) & 0xFFFFFFFF)),
+    ]
     reason = {200: "OK", 400: "Bad Request", 500: "Internal Server Error"}.get(status, "")
     start_response(f"{status} {reason}".strip(), kept)
     return [body]

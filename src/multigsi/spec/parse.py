@@ -271,7 +271,10 @@ def _projection(
                 f"{len(attributes)} attributes; at most {limits.MAX_NON_KEY_ATTRIBUTES_PER_INDEX}",
             )
     elif attributes_raw:
-        problems.add(f"{path}.NonKeyAttributes", f"is only allowed when ProjectionType is INCLUDE, not {kind}")
+        problems.add(
+            f"{path}.NonKeyAttributes",
+            f"is only allowed when ProjectionType is INCLUDE, not {kind}",
+        )
         attributes = []
     return Projection(kind, tuple(sorted(attributes)))
 
@@ -364,9 +367,7 @@ def _attribute_name(raw: object, path: str, problems: _Problems) -> str | None:
     return raw
 
 
-def _enum(
-    raw: object, enum: type[_E], path: str, problems: _Problems, *, required: bool = True
-) -> _E | None:
+def _enum(raw: object, enum: type[_E], path: str, problems: _Problems, *, required: bool = True) -> _E | None:
     if raw is None:
         if required:
             problems.add(path, "is required")

@@ -1,0 +1,93 @@
+"""Shared fixtures: a real local endpoint over HTTP and boto3 clients pointed at it.
+
+Nothing here mocks boto3: every test that talks to DynamoDB goes through botocore's real
+HTTP stack to multigsi's local endpoint (moto underneath), on loopback.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from multigsi.local import LocalDynamoDB, Timing
+
+BUILD_SECONDS = 1.0
+_names = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def endpoint() -> Iterator[LocalDynamoDB]:
+    with LocalDynamoDB(timing=Timing(build_seconds=BUILD_SECONDS)) as local:
+        yield local
+
+
+def make_client(url: str, *, retries: int = 5) -> Any:
+    return boto3.client(
+        "dynamodb",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+        config=Config(retries={"mode": "standard", "max_attempts": retries}),
+    )
+
+
+@pytest.fixture
+def client(endpoint: LocalDynamoDB) -> Any:
+    return make_client(endpoint.url)
+
+
+@pytest.fixture
+def raw_client(endpoint: LocalDynamoDB) -> Any:
+    """No retries and no client-side validation: sees exactly what the endpoint answers."""
+    return boto3.client(
+        "dynamodb",
+        endpoint_url=endpoint.url,
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+        config=Config(retries={"total_max_attempts": 1}, parameter_validation=False),
+    )
+
+
+@pytest.fixture
+def table_name() -> str:
+    return f"table-{next(_names)}"
+
+
+def create_table(
+    client: Any,
+    name: str,
+    *,
+    billing: str = "PAY_PER_REQUEST",
+    items: int = 20,
+    indexes: list[dict[str, Any]] | None = None,
+) -> None:
+    """A table keyed on ``pk`` with ``items`` items carrying attributes a..d."""
+    definitions = [{"AttributeName": "pk", "AttributeType": "S"}]
+    extra: dict[str, Any] = {}
+    if billing == "PROVISIONED":
+        extra["ProvisionedThroughput"] = {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
+    if indexes:
+        extra["GlobalSecondaryIndexes"] = indexes
+        for index in indexes:
+            for element in index["KeySchema"]:
+                if all(d["AttributeName"] != element["AttributeName"] for d in definitions):
+                    definitions.append({"AttributeName": element["AttributeName"], "AttributeType": "S"})
+    client.create_table(
+        TableName=name,
+        AttributeDefinitions=definitions,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        BillingMode=billing,
+        **extra,
+    )
+    for number in range(items):
+        client.put_item(
+            TableName=name,
+            Item={"pk": {"S": f"item-{number}"}, **{k: {"S": f"{k}-{number % 3}"} for k in "abcd"}},
+        )
