@@ -17,7 +17,15 @@ CLIENT_CONFIG = Config(
 )
 
 
-def session(profile: str | None = None, region: str | None = None) -> boto3.session.Session:
+def session(
+    profile: str | None = None, region: str | None = None, *, local_credentials: bool = False
+) -> boto3.session.Session:
+    """``local_credentials``: sign with placeholder keys, for a local endpoint only, so that
+    real credentials from the environment are never sent to it."""
+    if local_credentials:
+        return boto3.session.Session(
+            aws_access_key_id="local", aws_secret_access_key="local", region_name=region or "us-east-1"
+        )
     return boto3.session.Session(profile_name=profile, region_name=region)
 
 

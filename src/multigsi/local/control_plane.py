@@ -11,6 +11,7 @@ Delete: table UPDATING, index DELETING, then gone. Throughput update: index UPDA
 
 from __future__ import annotations
 
+import random
 import re
 import threading
 import time
@@ -39,9 +40,16 @@ class Timing:
     allocation_fraction: float = 0.2
     delete_seconds: float | None = None  # default: a fifth of build_seconds
     update_seconds: float | None = None  # default: a fifth of build_seconds
+    # Real builds never take a round number of seconds: each one gets a random extra of up
+    # to a quarter of its length, and at least up to ``min_jitter_seconds``, so that a
+    # poller cannot line up with a build's end by luck.
+    jitter: float = 0.25
+    min_jitter_seconds: float = 1.0
+    seed: int = 0
 
-    def build(self, item_count: int) -> float:
-        return self.build_seconds + self.seconds_per_item * item_count
+    def build(self, item_count: int, rng: random.Random) -> float:
+        base = self.build_seconds + self.seconds_per_item * item_count
+        return base + rng.uniform(0, max(self.min_jitter_seconds, base * self.jitter))
 
     @property
     def delete(self) -> float:
@@ -99,6 +107,10 @@ class ControlPlane:
     operations: dict[TableKey, dict[str, IndexOperation]] = field(default_factory=dict)
     on_demand: dict[TableKey, dict[str, dict[str, int]]] = field(default_factory=dict)
     events: list[EndpointEvent] = field(default_factory=list)
+    rng: random.Random = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.rng = random.Random(self.timing.seed)
 
     # --- time ---------------------------------------------------------------------------
 
@@ -244,7 +256,7 @@ class ControlPlane:
         for update in request.get("GlobalSecondaryIndexUpdates") or []:
             if "Create" in update:
                 name = update["Create"]["IndexName"]
-                build = self.timing.build(int(description.get("ItemCount", 0)))
+                build = self.timing.build(int(description.get("ItemCount", 0)), self.rng)
                 allocated = now + build * self.timing.allocation_fraction
                 ops[name] = IndexOperation(OpKind.CREATE, name, now, now + build, allocated_at=allocated)
                 self._remember_on_demand(key, name, update["Create"])

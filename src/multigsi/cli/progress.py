@@ -1,0 +1,97 @@
+"""Live progress for `multigsi apply`: one row per table, with the index in flight, its
+phase (allocating / backfilling / deleting / updating), elapsed time, percent and ETA
+when CloudWatch knows them. Every step and every finished index is also printed as a log
+line, so a non-interactive log (CI) keeps the history."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from multigsi.cli.render import STYLE, seconds
+from multigsi.engine.plan import Plan, Step
+from multigsi.engine.reconcile import Event, IndexProgress, Observed, Retrying, StepIssued
+
+
+@dataclass
+class _TableState:
+    planned: int
+    issued: int = 0
+    current: Step | None = None
+    in_flight: tuple[IndexProgress, ...] = ()
+    done: bool = False
+    issued_at: dict[str, float] = field(default_factory=dict)
+
+
+class ProgressView:
+    def __init__(self, console: Console, plans: list[Plan]) -> None:
+        self.console = console
+        self.lock = threading.Lock()
+        self.tables = {plan.table_name: _TableState(planned=len(plan.steps)) for plan in plans}
+
+    def observe(self, event: Event) -> None:
+        with self.lock:
+            state = self.tables.setdefault(event.table_name, _TableState(planned=0))
+            if isinstance(event, StepIssued):
+                state.issued += 1
+                state.current = event.step
+                state.issued_at[event.step.index_name] = time.monotonic()
+                symbol = event.step.symbol
+                self.console.print(
+                    Text.assemble(
+                        (f"{event.table_name}: ", "cyan"),
+                        (f"{symbol} {event.step.action} {event.step.index_name}", STYLE[symbol]),
+                        (f"  ({event.step.reason})", "dim"),
+                    )
+                )
+            elif isinstance(event, Retrying):
+                self.console.print(
+                    f"[cyan]{event.table_name}:[/] [yellow]{event.code}[/] — retrying in {event.delay:.1f}s",
+                    highlight=False,
+                )
+            elif isinstance(event, Observed):
+                self._observed(event, state)
+
+    def _observed(self, event: Observed, state: _TableState) -> None:
+        still = {item.name for item in event.progress}
+        for item in state.in_flight:
+            if item.name not in still:
+                began = state.issued_at.pop(item.name, None)
+                took = f" after {seconds(time.monotonic() - began)}" if began is not None else ""
+                gone = event.live.index(item.name) is None
+                outcome = "deleted" if gone else "ACTIVE"
+                self.console.print(
+                    f"[cyan]{event.table_name}:[/] {item.name} {outcome}{took}", highlight=False
+                )
+        state.in_flight = event.progress
+        state.done = event.plan.empty and not event.live.busy
+
+    def __rich__(self) -> Table:
+        table = Table(box=None, padding=(0, 2), show_edge=False)
+        for column in ("Table", "Steps", "Index", "Phase", "Elapsed", "Progress", "ETA"):
+            table.add_column(column, style="dim" if column in ("Elapsed", "ETA") else None)
+        with self.lock:
+            for name, state in self.tables.items():
+                steps = f"{state.issued}/{max(state.planned, state.issued)}"
+                if state.done:
+                    table.add_row(name, steps, Text("converged", style="green"), "", "", "", "")
+                    continue
+                if not state.in_flight:
+                    table.add_row(name, steps, Text("planning next step", style="dim"), "", "", "", "")
+                for item in state.in_flight:
+                    percent = f"{item.percent:.0f}%" if item.percent is not None else "—"
+                    table.add_row(
+                        name,
+                        steps,
+                        item.name,
+                        str(item.phase),
+                        seconds(item.elapsed),
+                        percent,
+                        seconds(item.eta),
+                    )
+        return table

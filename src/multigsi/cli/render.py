@@ -1,0 +1,167 @@
+"""How plans, live state and results look: Terraform-style text for people, JSON for scripts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from multigsi.engine.live import LiveTable
+from multigsi.engine.plan import Action, Plan, Step
+from multigsi.engine.reconcile import ApplyResult, IndexProgress
+from multigsi.engine.requests import update_table_request
+from multigsi.spec.model import KeyElement, KeyType
+
+STYLE = {"+": "green", "-": "red", "~": "yellow", "-/+": "magenta"}
+
+
+def plan_text(console: Console, live: LiveTable, plan: Plan) -> None:
+    header = Text.assemble(
+        ("Table ", "bold"), (live.name, "bold cyan"), f"  {live.billing_mode}, {len(live.indexes)} indexes"
+    )
+    if plan.in_flight:
+        header.append(f", in flight: {', '.join(plan.in_flight)}", style="yellow")
+    console.print(header)
+    if plan.empty:
+        console.print("  No changes. The indexes match the spec.")
+        return
+    width = max(len(step.index_name) for step in plan.steps)
+    for step in plan.steps:
+        symbol = step.symbol
+        console.print(
+            Text.assemble(
+                ("  ", ""),
+                (f"{symbol:>3} ", STYLE[symbol]),
+                (f"{step.action:<6} ", STYLE[symbol]),
+                (f"{step.index_name:<{width}}  ", "bold"),
+                (step.reason, "dim"),
+            )
+        )
+
+
+def plan_summary(plans: list[Plan]) -> str:
+    steps = [step for plan in plans for step in plan.steps]
+    if not steps:
+        return "No changes."
+    creates = sum(1 for s in steps if s.action is Action.CREATE)
+    updates = sum(1 for s in steps if s.action is Action.UPDATE)
+    deletes = sum(1 for s in steps if s.action is Action.DELETE)
+    replaced = sum(1 for s in steps if s.action is Action.DELETE and s.replacement)
+    note = f" ({replaced} replacement{'s' if replaced != 1 else ''})" if replaced else ""
+    return f"Plan: {creates} to create, {updates} to update, {deletes} to delete{note}."
+
+
+def step_json(table_name: str, step: Step) -> dict[str, Any]:
+    return {
+        "action": str(step.action),
+        "index": step.index_name,
+        "reason": step.reason,
+        "replacement": step.replacement,
+        "request": update_table_request(table_name, step),
+    }
+
+
+def plan_json(live: LiveTable, plan: Plan) -> dict[str, Any]:
+    return {
+        "table": live.name,
+        "billing_mode": str(live.billing_mode),
+        "in_flight": list(plan.in_flight),
+        "steps": [step_json(live.name, step) for step in plan.steps],
+    }
+
+
+def status_table(live: LiveTable, managed: set[str] | None = None) -> Table:
+    table = Table(title=f"{live.name}  ({live.status}, {live.billing_mode})", title_justify="left")
+    table.add_column("Index", no_wrap=True)
+    table.add_column("Status", no_wrap=True)
+    table.add_column("Key")
+    table.add_column("Projection")
+    table.add_column("Capacity", no_wrap=True)
+    if managed is not None:
+        table.add_column("In spec", no_wrap=True)
+    for index in live.indexes:
+        projection = str(index.projection.type)
+        if index.projection.non_key_attributes:
+            projection += f" {', '.join(index.projection.non_key_attributes)}"
+        throughput = index.provisioned_throughput
+        capacity = (
+            f"{throughput.read_capacity_units}/{throughput.write_capacity_units}"
+            if throughput
+            else "on demand"
+        )
+        state = Text(str(index.status), style="yellow" if index.in_flight else "green")
+        if index.status != index.phase.name:
+            state.append(f" ({index.phase})", style="dim")
+        row: list[str | Text] = [index.name, state, key_text(index.key_schema), projection, capacity]
+        if managed is not None:
+            row.append("yes" if index.name in managed else "no")
+        table.add_row(*row)
+    if not live.indexes:
+        table.add_row("(no global secondary indexes)")
+    return table
+
+
+def key_text(key_schema: tuple[KeyElement, ...]) -> str:
+    """Compact key notation: partition attributes joined by +, then / and the sort ones."""
+    hashes = "+".join(e.attribute_name for e in key_schema if e.key_type is KeyType.HASH)
+    ranges = "+".join(e.attribute_name for e in key_schema if e.key_type is KeyType.RANGE)
+    return f"{hashes} / {ranges}" if ranges else hashes
+
+
+def status_json(live: LiveTable) -> dict[str, Any]:
+    return {
+        "table": live.name,
+        "status": live.status,
+        "billing_mode": str(live.billing_mode),
+        "busy": live.busy,
+        "indexes": [
+            {
+                "name": index.name,
+                "status": str(index.status),
+                "backfilling": index.backfilling,
+                "phase": str(index.phase),
+                "key_schema": [
+                    {"AttributeName": e.attribute_name, "KeyType": str(e.key_type)} for e in index.key_schema
+                ],
+                "projection": {
+                    "ProjectionType": str(index.projection.type),
+                    "NonKeyAttributes": list(index.projection.non_key_attributes),
+                },
+            }
+            for index in live.indexes
+        ],
+    }
+
+
+def progress_json(item: IndexProgress) -> dict[str, Any]:
+    return {
+        "index": item.name,
+        "phase": str(item.phase),
+        "elapsed": round(item.elapsed, 1),
+        "percent": item.percent,
+        "eta": item.eta,
+    }
+
+
+def result_json(result: ApplyResult) -> dict[str, Any]:
+    return {
+        "table": result.table_name,
+        "outcome": str(result.outcome),
+        "elapsed": round(result.elapsed, 2),
+        "steps_issued": [step_json(result.table_name, step) for step in result.steps_issued],
+        "remaining": [step_json(result.table_name, step) for step in result.remaining.steps],
+        "in_flight": [progress_json(item) for item in result.in_flight],
+    }
+
+
+def seconds(value: float | None) -> str:
+    if value is None:
+        return "—"
+    value = int(value)
+    if value < 60:
+        return f"{value}s"
+    if value < 3600:
+        return f"{value // 60}m{value % 60:02d}s"
+    return f"{value // 3600}h{value % 3600 // 60:02d}m"
