@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
-from collections.abc import Callable
 from typing import Any
 
 import click
@@ -22,30 +20,30 @@ from multigsi.errors import MultigsiError
 from multigsi.spec.model import TableSpec
 
 
-def friendly_errors(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn expected failures into one clear message and exit 1, never a traceback."""
+class MultigsiGroup(click.Group):
+    """Turns expected failures, in any command or its options, into one clear message and
+    exit status 1: never a traceback for a bad spec, a missing table or missing credentials."""
 
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def invoke(self, ctx: click.Context) -> Any:
         try:
-            return command(*args, **kwargs)
+            return super().invoke(ctx)
         except MultigsiError as error:
-            err.print(f"[red]Error:[/] {error}", markup=True)
+            err.print(f"[red]Error:[/] {error}", markup=True, highlight=False)
         except NoRegionError:
-            err.print("[red]Error:[/] no AWS region: pass --region or set AWS_REGION.")
+            err.print("[red]Error:[/] no AWS region: pass --region or set AWS_DEFAULT_REGION.")
         except NoCredentialsError:
             err.print(
                 "[red]Error:[/] no AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID/"
                 "AWS_SECRET_ACCESS_KEY, or use --profile. (For `multigsi local`, any values will do.)"
             )
         except BotoCoreError as error:
-            err.print(f"[red]Error:[/] {error}")
-        sys.exit(EXIT_ERROR)
-
-    return wrapper
+            err.print(f"[red]Error:[/] {error}", highlight=False)
+        ctx.exit(EXIT_ERROR)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    cls=MultigsiGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
+)
 @click.version_option(__version__, prog_name="multigsi")
 def cli() -> None:
     """Apply several DynamoDB global secondary index changes, one at a time.
@@ -87,7 +85,6 @@ def cli() -> None:
     is_flag=True,
     help="Exit 0 when there are no changes, 2 when there are, 1 on error (as Terraform does).",
 )
-@friendly_errors
 def plan(
     specs: tuple[TableSpec, ...],
     ownership: Ownership,
@@ -128,7 +125,6 @@ def plan(
     metavar="SECONDS",
     help="Stop cleanly before this many seconds and report what is left (default: no limit).",
 )
-@friendly_errors
 def apply(
     specs: tuple[TableSpec, ...],
     ownership: Ownership,
@@ -158,7 +154,6 @@ def apply(
 @click.option("--logical-id", help="In a CloudFormation template: the resource to use.")
 @aws_options
 @click.option("--json", "as_json", is_flag=True, help="Print the live state as JSON.")
-@friendly_errors
 def status(
     spec: str | None, tables: tuple[str, ...], logical_id: str | None, target: AwsTarget, as_json: bool
 ) -> None:
@@ -215,7 +210,7 @@ def local(host: str, port: int, index_build_seconds: float, seconds_per_item: fl
         f"Local DynamoDB on [bold]{endpoint.url}[/] (index builds take {index_build_seconds:g}s). Ctrl-C stops it."
     )
     out.print(
-        f"  export AWS_ENDPOINT_URL_DYNAMODB={endpoint.url} AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local"
+        f"  export AWS_ENDPOINT_URL_DYNAMODB={endpoint.url} AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local"
     )
     try:
         endpoint.serve_forever()

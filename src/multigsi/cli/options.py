@@ -37,7 +37,7 @@ class AwsTarget:
 
 
 def aws_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    @click.option("--region", help="AWS region (default: AWS_REGION / AWS_DEFAULT_REGION / profile).")
+    @click.option("--region", help="AWS region (default: AWS_DEFAULT_REGION, then the profile).")
     @click.option("--profile", help="Named profile from ~/.aws/config.")
     @click.option(
         "--endpoint-url",

@@ -1,0 +1,213 @@
+"""The `multigsi` command as a user runs it: a real process, over HTTP to the local endpoint."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from multigsi.local import LocalDynamoDB
+from tests.conftest import create_table
+
+SPECS = Path(__file__).parent.parent / "specs"
+MULTIGSI = [sys.executable, "-m", "multigsi.cli"]
+
+
+def run(
+    endpoint: LocalDynamoDB | None, *args: str, via_env: bool = False, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "COLUMNS": "200",
+    }
+    extra: list[str] = []
+    if endpoint is not None:
+        if via_env:
+            env["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint.url
+        else:
+            extra = ["--endpoint-url", endpoint.url]
+    command = (
+        [*MULTIGSI, *args, *extra] if args and args[0] in ("plan", "apply", "status") else [*MULTIGSI, *args]
+    )
+    return subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        timeout=timeout,
+        check=False,
+    )
+
+
+@pytest.fixture
+def orders(client: Any) -> str:
+    client_tables = client.list_tables()["TableNames"]
+    if "cli-orders" in client_tables:
+        client.delete_table(TableName="cli-orders")
+    create_table(client, "cli-orders")
+    return "cli-orders"
+
+
+def test_plan_json_and_detailed_exitcode(endpoint: LocalDynamoDB, orders: str) -> None:
+    result = run(endpoint, "plan", str(SPECS / "three-indexes.yaml"), "--json", "--detailed-exitcode")
+    assert result.returncode == 2, result.stderr
+    document = json.loads(result.stdout)
+    assert document["changes"] == 3
+    steps = document["tables"][0]["steps"]
+    assert [s["index"] for s in steps] == ["by-a", "by-b", "by-c"]
+    assert steps[2]["request"]["GlobalSecondaryIndexUpdates"][0]["Create"]["Projection"] == {
+        "ProjectionType": "INCLUDE",
+        "NonKeyAttributes": ["d"],
+    }
+
+
+def test_bad_spec_lists_every_problem_and_exits_1(endpoint: LocalDynamoDB) -> None:
+    result = run(endpoint, "plan", str(SPECS / "bad.yaml"))
+    assert result.returncode == 1
+    for expected in (
+        "AttributeDefinitions[0].AttributeType: 'X' is not one of S, N, B",
+        "GlobalSecondaryIndexes[0].IndexName: 'ab' must be 3 to 255 characters long",
+        "GlobalSecondaryIndexes[0].KeySchema[0].AttributeName: 'sk' has no AttributeDefinition",
+        "GlobalSecondaryIndexes[0].ProvisionedThroughput.ReadCapacityUnits: 0 is below the minimum of 1",
+    ):
+        assert expected in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_apply_then_plan_shows_no_changes_with_env_endpoint(endpoint: LocalDynamoDB, orders: str) -> None:
+    applied = run(endpoint, "apply", str(SPECS / "three-indexes.yaml"), "--yes", via_env=True)
+    assert applied.returncode == 0, applied.stderr
+    assert "cli-orders: converged — 3 step(s)" in applied.stdout
+    assert (
+        run(
+            endpoint, "plan", str(SPECS / "three-indexes.yaml"), "--detailed-exitcode", via_env=True
+        ).returncode
+        == 0
+    )
+
+
+def test_apply_refuses_deletes_without_yes_when_not_interactive(
+    endpoint: LocalDynamoDB, client: Any, orders: str
+) -> None:
+    seen = len(endpoint.plane.events)
+    client.update_table(
+        TableName=orders,
+        AttributeDefinitions=[{"AttributeName": "d", "AttributeType": "S"}],
+        GlobalSecondaryIndexUpdates=[
+            {
+                "Create": {
+                    "IndexName": "theirs",
+                    "KeySchema": [{"AttributeName": "d", "KeyType": "HASH"}],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            }
+        ],
+    )
+    result = run(endpoint, "apply", str(SPECS / "three-indexes.yaml"))
+    assert result.returncode == 2
+    assert "refusing to delete without confirmation: cli-orders.theirs" in result.stderr
+    started = [e for e in endpoint.plane.events[seen:] if e.table == orders and e.kind == "started"]
+    assert len(started) == 1, "nothing but the test's own create happened"
+    kept = run(endpoint, "plan", str(SPECS / "three-indexes.yaml"), "--keep-unlisted", "--json")
+    assert [s["action"] for s in json.loads(kept.stdout)["tables"][0]["steps"]] == [
+        "create",
+        "create",
+        "create",
+    ]
+
+
+def test_apply_timeout_stops_cleanly_and_reports_json(endpoint: LocalDynamoDB, orders: str) -> None:
+    result = run(endpoint, "apply", str(SPECS / "three-indexes.yaml"), "--json", "--timeout", "1")
+    assert result.returncode == 3, result.stderr
+    table = json.loads(result.stdout)["tables"][0]
+    assert table["outcome"] == "deadline"
+    assert table["remaining"], "what is left is reported"
+
+
+def test_status_json(endpoint: LocalDynamoDB, client: Any, table_name: str) -> None:
+    create_table(
+        client,
+        table_name,
+        indexes=[
+            {
+                "IndexName": "by-a",
+                "KeySchema": [{"AttributeName": "a", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+    )
+    result = run(endpoint, "status", "--table", table_name, "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["tables"][0]["indexes"][0]["name"] == "by-a"
+    assert run(endpoint, "status", "--table", "missing-table").returncode == 1
+
+
+def test_cloudformation_template_with_intrinsics(endpoint: LocalDynamoDB, client: Any) -> None:
+    create_table(client, "cfn-orders-test", items=0)
+    template = str(SPECS / "template.yaml")
+    ambiguous = run(endpoint, "plan", template)
+    assert (
+        ambiguous.returncode == 1
+        and "choose one with --logical-id; tables and multigsi resources: Orders, Other" in ambiguous.stderr
+    )
+    result = run(endpoint, "plan", template, "--logical-id", "Orders", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["tables"][0]["table"] == "cfn-orders-test"
+    unresolved = run(endpoint, "plan", template, "--logical-id", "Other")
+    assert (
+        "Resources.Other.Properties.TableName: cannot resolve Fn::Sub ${Suffix} outside CloudFormation; pass --table-name"
+        in unresolved.stderr
+    )
+    resolved = run(endpoint, "plan", template, "--logical-id", "Other", "--parameter", "Suffix=x", "--json")
+    assert "other-x" in resolved.stderr + resolved.stdout  # resolved, then the table is missing
+
+
+def test_local_command_serves_until_interrupted() -> None:
+    process = subprocess.Popen(
+        [*MULTIGSI, "local", "--port", "0", "--index-build-seconds", "1"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        url = re.search(r"http://127\.0\.0\.1:\d+", line)
+        assert url, line
+        import boto3
+
+        client = boto3.client(
+            "dynamodb",
+            endpoint_url=url.group(0),
+            region_name="us-east-1",
+            aws_access_key_id="x",
+            aws_secret_access_key="x",
+        )
+        create_table(client, "served", items=1)
+        assert client.describe_table(TableName="served")["Table"]["TableStatus"] == "ACTIVE"
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=10)
+    assert process.returncode == 0
+
+
+def test_demo_runs_the_main_job() -> None:
+    result = run(None, "demo", "--indexes", "3", "--items", "30", "--index-build-seconds", "0.5")
+    assert result.returncode == 0, result.stderr
+    assert "demo-orders: converged — 3 step(s)" in result.stdout
+    assert "Requests DynamoDB would have refused: 0" in result.stdout
+
+
+def test_help_teaches() -> None:
+    result = run(None, "--help")
+    assert result.returncode == 0
+    for command in ("plan", "apply", "status", "local", "demo"):
+        assert command in result.stdout
