@@ -211,3 +211,39 @@ def test_help_teaches() -> None:
     assert result.returncode == 0
     for command in ("plan", "apply", "status", "local", "demo"):
         assert command in result.stdout
+
+
+def test_demo_in_a_terminal_finishes_with_live_display() -> None:
+    """In a terminal the live display refreshes from its own thread while log lines print:
+    this once deadlocked. Runs the demo under a pseudo-terminal and expects it to finish."""
+    import pty
+    import select
+    import time
+
+    primary, secondary = pty.openpty()
+    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "120"}
+    command = [*MULTIGSI, "demo", "--indexes", "2", "--items", "10", "--index-build-seconds", "1"]
+    process = subprocess.Popen(
+        command, stdin=secondary, stdout=secondary, stderr=secondary, env=env, close_fds=True
+    )
+    os.close(secondary)
+    output = b""
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([primary], [], [], 1.0)
+            if not ready:
+                continue
+            try:
+                chunk = os.read(primary, 4096)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            output += chunk
+        assert process.wait(timeout=max(1.0, deadline - time.monotonic())) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+        os.close(primary)
+    assert b"converged" in output

@@ -15,7 +15,7 @@ from rich.text import Text
 
 from multigsi.cli.render import STYLE, seconds
 from multigsi.engine.plan import Plan, Step
-from multigsi.engine.reconcile import Event, IndexProgress, Observed, Retrying, StepIssued
+from multigsi.engine.reconcile import Event, IndexProgress, Retrying, StepIssued
 
 
 @dataclass
@@ -35,41 +35,36 @@ class ProgressView:
         self.tables = {plan.table_name: _TableState(planned=len(plan.steps)) for plan in plans}
 
     def observe(self, event: Event) -> None:
+        # Print only after releasing the lock: the Live refresh thread holds the console's
+        # lock while it calls __rich__, which takes ours.
         with self.lock:
-            state = self.tables.setdefault(event.table_name, _TableState(planned=0))
-            if isinstance(event, StepIssued):
-                state.issued += 1
-                state.current = event.step
-                state.issued_at[event.step.index_name] = time.monotonic()
-                symbol = event.step.symbol
-                self.console.print(
-                    Text.assemble(
-                        (f"{event.table_name}: ", "cyan"),
-                        (f"{symbol} {event.step.action} {event.step.index_name}", STYLE[symbol]),
-                        (f"  ({event.step.reason})", "dim"),
-                    )
-                )
-            elif isinstance(event, Retrying):
-                self.console.print(
-                    f"[cyan]{event.table_name}:[/] [yellow]{event.code}[/] — retrying in {event.delay:.1f}s",
-                    highlight=False,
-                )
-            elif isinstance(event, Observed):
-                self._observed(event, state)
+            lines = self._update(event)
+        for line in lines:
+            self.console.print(line, highlight=False)
 
-    def _observed(self, event: Observed, state: _TableState) -> None:
+    def _update(self, event: Event) -> list[Text]:
+        state = self.tables.setdefault(event.table_name, _TableState(planned=0))
+        prefix = (f"{event.table_name}: ", "cyan")
+        if isinstance(event, StepIssued):
+            state.issued += 1
+            state.current = event.step
+            state.issued_at[event.step.index_name] = time.monotonic()
+            symbol = event.step.symbol
+            action = (f"{symbol} {event.step.action} {event.step.index_name}", STYLE[symbol])
+            return [Text.assemble(prefix, action, (f"  ({event.step.reason})", "dim"))]
+        if isinstance(event, Retrying):
+            return [Text.assemble(prefix, (event.code, "yellow"), f" — retrying in {event.delay:.1f}s")]
+        lines = []
         still = {item.name for item in event.progress}
         for item in state.in_flight:
             if item.name not in still:
                 began = state.issued_at.pop(item.name, None)
                 took = f" after {seconds(time.monotonic() - began)}" if began is not None else ""
-                gone = event.live.index(item.name) is None
-                outcome = "deleted" if gone else "ACTIVE"
-                self.console.print(
-                    f"[cyan]{event.table_name}:[/] {item.name} {outcome}{took}", highlight=False
-                )
+                outcome = "deleted" if event.live.index(item.name) is None else "ACTIVE"
+                lines.append(Text.assemble(prefix, f"{item.name} {outcome}{took}"))
         state.in_flight = event.progress
         state.done = event.plan.empty and not event.live.busy
+        return lines
 
     def __rich__(self) -> Table:
         table = Table(box=None, padding=(0, 2), show_edge=False)

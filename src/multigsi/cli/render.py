@@ -159,9 +159,9 @@ def result_json(result: ApplyResult) -> dict[str, Any]:
 def seconds(value: float | None) -> str:
     if value is None:
         return "—"
-    value = int(value)
     if value < 60:
-        return f"{value}s"
+        return f"{value:.1f}s"
+    value = int(value)
     if value < 3600:
         return f"{value // 60}m{value % 60:02d}s"
     return f"{value // 3600}h{value % 3600 // 60:02d}m"
