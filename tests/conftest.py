@@ -91,3 +91,30 @@ def create_table(
             TableName=name,
             Item={"pk": {"S": f"item-{number}"}, **{k: {"S": f"{k}-{number % 3}"} for k in "abcd"}},
         )
+
+
+@pytest.fixture
+def cloudformation_factory(endpoint: LocalDynamoDB) -> Iterator[Any]:
+    """Start local CloudFormation + Lambda harnesses against the session endpoint; the
+    handler's logs go to stdout (checked by the tests for pre-signed URL leaks)."""
+    from multigsi.harness import LocalCloudFormation
+
+    started: list[LocalCloudFormation] = []
+
+    def make(lambda_timeout: float = 60.0, dynamodb: LocalDynamoDB | None = None) -> LocalCloudFormation:
+        harness = LocalCloudFormation(
+            dynamodb_url=(dynamodb or endpoint).url, lambda_timeout=lambda_timeout
+        ).start()
+        started.append(harness)
+        return harness
+
+    yield make
+    for harness in started:
+        harness.stop()
+
+
+@pytest.fixture(scope="session")
+def slow_endpoint() -> Iterator[LocalDynamoDB]:
+    """Builds of 20 s or more: for deadlines that must pass while an index is in flight."""
+    with LocalDynamoDB(timing=Timing(build_seconds=20.0)) as local:
+        yield local

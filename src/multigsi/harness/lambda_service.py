@@ -1,0 +1,180 @@
+"""The harness's HTTP side: Lambda's Invoke API and the CloudFormation response URLs.
+
+Invoke (POST /2015-03-31/functions/NAME/invocations) runs the handler in a thread with a
+context whose remaining time counts down from the function's timeout; an ``Event``
+invocation answers 202 at once, as Lambda does. A PUT to /responses/TOKEN is recorded.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+Handler = Callable[[Any, Any], Any]
+ASYNC_RETRIES = 2  # Lambda retries a failed asynchronous invocation twice
+
+
+@dataclass
+class LambdaContext:
+    """What the Python runtime passes as ``context``."""
+
+    function_name: str
+    invoked_function_arn: str
+    timeout: float
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    memory_limit_in_mb: int = 256
+    log_group_name: str = "/aws/lambda/multigsi"
+    log_stream_name: str = "local"
+    started: float = field(default_factory=time.monotonic)
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self.started + self.timeout - time.monotonic()) * 1000))
+
+
+@dataclass(frozen=True)
+class Invocation:
+    request_id: str  # CloudFormation's RequestId in the event
+    hop: int
+    started: float
+    ended: float
+    timeout: float
+    error: str | None
+
+    @property
+    def overran(self) -> bool:
+        """Real Lambda would have killed it."""
+        return self.ended - self.started > self.timeout
+
+
+@dataclass(frozen=True)
+class RecordedPut:
+    token: str
+    at: float
+    body: dict[str, Any]
+    path: str
+
+
+class LambdaService:
+    def __init__(
+        self, handler: Handler, *, function_name: str, region: str, account: str, timeout: float
+    ) -> None:
+        self.handler = handler
+        self.function_name = function_name
+        self.arn = f"arn:aws:lambda:{region}:{account}:function:{function_name}"
+        self.timeout = timeout
+        self.lock = threading.Condition()
+        self.invocations: list[Invocation] = []
+        self.puts: list[RecordedPut] = []
+        self.fail_next_puts = 0
+        self.running = 0
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._request_handler())
+        self._server.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._server.serve_forever, name="local-lambda", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def invoke_async(self, event: dict[str, Any]) -> None:
+        with self.lock:
+            self.running += 1
+        threading.Thread(target=self._run, args=(event,), name="lambda-invocation", daemon=True).start()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until no invocation is running (hand-offs included)."""
+        with self.lock:
+            return self.lock.wait_for(lambda: self.running == 0, timeout)
+
+    def _run(self, event: dict[str, Any]) -> None:
+        try:
+            for _attempt in range(1 + ASYNC_RETRIES):
+                context = LambdaContext(self.function_name, self.arn, self.timeout)
+                error = None
+                try:
+                    self.handler(event, context)
+                except Exception as caught:  # Lambda records the error and retries
+                    error = f"{type(caught).__name__}: {caught}"
+                hop = int((event.get("MultigsiContinuation") or {}).get("Hop", 0))
+                record = Invocation(
+                    str(event.get("RequestId", "")),
+                    hop,
+                    context.started,
+                    time.monotonic(),
+                    self.timeout,
+                    error,
+                )
+                with self.lock:
+                    self.invocations.append(record)
+                if error is None:
+                    return
+        finally:
+            with self.lock:
+                self.running -= 1
+                self.lock.notify_all()
+
+    def _record_put(self, token: str, path: str, body: bytes) -> int:
+        with self.lock:
+            if self.fail_next_puts > 0:
+                self.fail_next_puts -= 1
+                return 500
+            self.puts.append(RecordedPut(token, time.monotonic(), json.loads(body), path))
+            self.lock.notify_all()
+            return 200
+
+    def _request_handler(self) -> type[BaseHTTPRequestHandler]:
+        service = self
+
+        class RequestHandler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:  # no line per request
+                return
+
+            def _body(self) -> bytes:
+                return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+            def do_PUT(self) -> None:
+                path, _, _ = self.path.partition("?")
+                if not path.startswith("/responses/"):
+                    self.send_error(404)
+                    return
+                status = service._record_put(path.rsplit("/", 1)[1], self.path, self._body())
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def do_POST(self) -> None:
+                if not (
+                    self.path.startswith("/2015-03-31/functions/") and self.path.endswith("/invocations")
+                ):
+                    self.send_error(404)
+                    return
+                event = json.loads(self._body() or b"{}")
+                if self.headers.get("X-Amz-Invocation-Type", "RequestResponse") == "Event":
+                    service.invoke_async(event)
+                    self.send_response(202)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                context = LambdaContext(service.function_name, service.arn, service.timeout)
+                answer = json.dumps(service.handler(event, context)).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+        return RequestHandler
