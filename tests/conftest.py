@@ -12,18 +12,23 @@ from typing import Any
 
 import boto3
 import pytest
+
+pytest.register_assert_rewrite("multigsi.harness.pytest_plugin")
 from botocore.config import Config
 
 from multigsi.local import LocalDynamoDB, Timing
 
-BUILD_SECONDS = 1.0
+pytest_plugins = ["multigsi.harness.pytest_plugin"]
+
+from multigsi.harness.pytest_plugin import LOCAL_BUILD_SECONDS  # noqa: E402
+
+BUILD_SECONDS = LOCAL_BUILD_SECONDS
 _names = itertools.count()
 
 
 @pytest.fixture(scope="session")
-def endpoint() -> Iterator[LocalDynamoDB]:
-    with LocalDynamoDB(timing=Timing(build_seconds=BUILD_SECONDS)) as local:
-        yield local
+def endpoint(local_dynamodb: LocalDynamoDB) -> LocalDynamoDB:
+    return local_dynamodb
 
 
 def make_client(url: str, *, retries: int = 5) -> Any:
@@ -94,23 +99,9 @@ def create_table(
 
 
 @pytest.fixture
-def cloudformation_factory(endpoint: LocalDynamoDB) -> Iterator[Any]:
-    """Start local CloudFormation + Lambda harnesses against the session endpoint; the
-    handler's logs go to stdout (checked by the tests for pre-signed URL leaks)."""
-    from multigsi.harness import LocalCloudFormation
-
-    started: list[LocalCloudFormation] = []
-
-    def make(lambda_timeout: float = 60.0, dynamodb: LocalDynamoDB | None = None) -> LocalCloudFormation:
-        harness = LocalCloudFormation(
-            dynamodb_url=(dynamodb or endpoint).url, lambda_timeout=lambda_timeout
-        ).start()
-        started.append(harness)
-        return harness
-
-    yield make
-    for harness in started:
-        harness.stop()
+def cloudformation_factory(local_cloudformation: Any) -> Any:
+    """The packaged harness fixture (multigsi.harness.pytest_plugin), under the suite's name."""
+    return local_cloudformation
 
 
 @pytest.fixture(scope="session")

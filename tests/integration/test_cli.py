@@ -247,3 +247,18 @@ def test_demo_in_a_terminal_finishes_with_live_display() -> None:
             process.kill()
         os.close(primary)
     assert b"converged" in output
+
+
+def test_cfn_local_plays_the_example_events() -> None:
+    events = sorted(str(path) for path in (SPECS.parent.parent / "examples" / "cfn-events").glob("*.json"))
+    result = run(
+        None, "cfn-local", *events, "--create-table", "--lambda-timeout", "5", "--index-build-seconds", "0.5"
+    )
+    assert result.returncode == 0, result.stderr
+    for line in (
+        "Create: SUCCESS",
+        "Update: SUCCESS",
+        "Delete: SUCCESS",
+        "removed managed indexes: by-customer, by-status",
+    ):
+        assert line in result.stdout

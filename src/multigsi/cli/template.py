@@ -1,0 +1,147 @@
+"""`multigsi template`: a ready SAM template for the multigsi custom resource on a table.
+
+The role is least-privilege: DescribeTable/UpdateTable on that table and its indexes,
+GetMetricData (which has no resource-level permissions), InvokeFunction on the function
+itself (for hand-offs), and writing to its own log group. The function may call itself
+in a loop (RecursiveLoop: Allow) because long builds need more than 16 hand-offs' worth
+of patience only with short timeouts; ServiceTimeout still bounds the whole.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from multigsi.engine.requests import create_action
+from multigsi.spec.model import TableSpec
+
+DEMO_TABLE_LOGICAL_ID = "OrdersTable"
+
+
+def template(
+    spec: TableSpec, *, create_table: bool, code_uri: str, service_timeout: int = 3600
+) -> dict[str, Any]:
+    resources: dict[str, Any] = {}
+    if create_table:
+        table_ref: Any = {"Ref": DEMO_TABLE_LOGICAL_ID}
+        table_arn: Any = {"Fn::GetAtt": [DEMO_TABLE_LOGICAL_ID, "Arn"]}
+        index_arn: Any = {"Fn::Sub": f"${{{DEMO_TABLE_LOGICAL_ID}.Arn}}/index/*"}
+        resources[DEMO_TABLE_LOGICAL_ID] = {
+            "Type": "AWS::DynamoDB::Table",
+            "Properties": {
+                "TableName": spec.table_name,
+                "BillingMode": "PAY_PER_REQUEST",
+                "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+                "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+            },
+        }
+    else:
+        table_ref = spec.table_name
+        table_arn = {
+            "Fn::Sub": f"arn:${{AWS::Partition}}:dynamodb:${{AWS::Region}}:${{AWS::AccountId}}:table/{spec.table_name}"
+        }
+        index_arn = {
+            "Fn::Sub": f"arn:${{AWS::Partition}}:dynamodb:${{AWS::Region}}:${{AWS::AccountId}}:table/{spec.table_name}/index/*"
+        }
+    resources["MultigsiRole"] = {
+        "Type": "AWS::IAM::Role",
+        "Properties": {
+            "AssumeRolePolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "lambda.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                    }
+                ],
+            },
+            "Policies": [
+                {
+                    "PolicyName": "multigsi-indexes",
+                    "PolicyDocument": {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Action": ["dynamodb:DescribeTable", "dynamodb:UpdateTable"],
+                                "Resource": [table_arn, index_arn],
+                            },
+                            {"Effect": "Allow", "Action": "cloudwatch:GetMetricData", "Resource": "*"},
+                        ],
+                    },
+                }
+            ],
+        },
+    }
+    resources["MultigsiFunction"] = {
+        "Type": "AWS::Serverless::Function",
+        "Properties": {
+            "Handler": "multigsi.cfn.lambda_handler",
+            "Runtime": "python3.12",
+            "CodeUri": code_uri,
+            "Timeout": 900,
+            "MemorySize": 256,
+            "Role": {"Fn::GetAtt": ["MultigsiRole", "Arn"]},
+            "RecursiveLoop": "Allow",
+        },
+    }
+    resources["MultigsiLogGroup"] = {
+        "Type": "AWS::Logs::LogGroup",
+        "Properties": {"LogGroupName": {"Fn::Sub": "/aws/lambda/${MultigsiFunction}"}, "RetentionInDays": 30},
+    }
+    resources["MultigsiSelfInvokeAndLogs"] = {
+        "Type": "AWS::IAM::Policy",
+        "Properties": {
+            "PolicyName": "multigsi-hand-off-and-logs",
+            "Roles": [{"Ref": "MultigsiRole"}],
+            "PolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": "lambda:InvokeFunction",
+                        "Resource": {"Fn::GetAtt": ["MultigsiFunction", "Arn"]},
+                    },
+                    {
+                        "Effect": "Allow",
+                        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                        "Resource": {"Fn::GetAtt": ["MultigsiLogGroup", "Arn"]},
+                    },
+                ],
+            },
+        },
+    }
+    resources["TableIndexes"] = {
+        "Type": "Custom::MultiGsi",
+        "DependsOn": ["MultigsiSelfInvokeAndLogs"],
+        "Properties": {
+            "ServiceToken": {"Fn::GetAtt": ["MultigsiFunction", "Arn"]},
+            "ServiceTimeout": service_timeout,
+            "TableName": table_ref,
+            "AttributeDefinitions": [
+                {"AttributeName": d.name, "AttributeType": str(d.type)}
+                for d in spec.attribute_definitions
+                if any(d.name in index.key_attributes for index in spec.indexes)
+            ],
+            "GlobalSecondaryIndexes": [create_action(index) for index in spec.indexes],
+        },
+    }
+    return {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Transform": "AWS::Serverless-2016-10-31",
+        "Description": f"multigsi: several global secondary indexes on {spec.table_name}, applied one at a time",
+        "Resources": resources,
+        "Outputs": {"IndexNames": {"Value": {"Fn::GetAtt": ["TableIndexes", "IndexNames"]}}},
+    }
+
+
+def ordered(value: Any) -> Any:
+    """cfn-flip's dumper keeps key order and writes short-form intrinsics (!GetAtt, !Sub)
+    only for its own ordered mapping type."""
+    from cfn_tools.odict import ODict
+
+    if isinstance(value, dict):
+        return ODict([(key, ordered(item)) for key, item in value.items()])
+    if isinstance(value, list):
+        return [ordered(item) for item in value]
+    return value
