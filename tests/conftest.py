@@ -12,22 +12,19 @@ from typing import Any
 
 import boto3
 import pytest
-
-pytest.register_assert_rewrite("multigsi.harness.pytest_plugin")
 from botocore.config import Config
 
 from multigsi.local import LocalDynamoDB, Timing
 
 pytest_plugins = ["multigsi.harness.pytest_plugin"]
 
-from multigsi.harness.pytest_plugin import LOCAL_BUILD_SECONDS  # noqa: E402
-
-BUILD_SECONDS = LOCAL_BUILD_SECONDS
+BUILD_SECONDS = 1.0  # the index build time of the plugin's local_dynamodb
 _names = itertools.count()
 
 
 @pytest.fixture(scope="session")
 def endpoint(local_dynamodb: LocalDynamoDB) -> LocalDynamoDB:
+    assert local_dynamodb.plane.timing.build_seconds == BUILD_SECONDS
     return local_dynamodb
 
 
