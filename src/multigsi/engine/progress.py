@@ -19,12 +19,21 @@ METRIC_PERIOD = 60  # DynamoDB publishes the metric per minute; asking more ofte
 METRIC_WINDOW = datetime.timedelta(minutes=10)
 
 
+@dataclass(frozen=True)
+class Sample:
+    """A published progress value and when it was measured, on the loop's clock: the
+    metric is up to a minute old when read, and the estimate must know that."""
+
+    percent: float
+    at: float
+
+
 class ProgressSource(Protocol):
-    def percent(self, table_name: str, index_name: str) -> float | None: ...
+    def sample(self, table_name: str, index_name: str) -> Sample | None: ...
 
 
 class NoProgress:
-    def percent(self, table_name: str, index_name: str) -> float | None:
+    def sample(self, table_name: str, index_name: str) -> Sample | None:
         return None
 
 
@@ -36,9 +45,9 @@ class CloudWatchProgress:
         self.cloudwatch = cloudwatch
         self.clock = clock
         self.enabled = True
-        self._cache: dict[tuple[str, str], tuple[float, float | None]] = {}
+        self._cache: dict[tuple[str, str], tuple[float, Sample | None]] = {}
 
-    def percent(self, table_name: str, index_name: str) -> float | None:
+    def sample(self, table_name: str, index_name: str) -> Sample | None:
         if not self.enabled:
             return None
         key = (table_name, index_name)
@@ -49,7 +58,7 @@ class CloudWatchProgress:
         self._cache[key] = (self.clock.now(), value)
         return value
 
-    def _fetch(self, table_name: str, index_name: str) -> float | None:
+    def _fetch(self, table_name: str, index_name: str) -> Sample | None:
         end = datetime.datetime.now(datetime.UTC)
         try:
             answer = self.cloudwatch.get_metric_data(
@@ -79,7 +88,11 @@ class CloudWatchProgress:
             return None
         results = answer.get("MetricDataResults", [])
         values = results[0].get("Values", []) if results else []
-        return float(values[0]) if values else None
+        stamps = results[0].get("Timestamps", []) if results else []
+        if not values:
+            return None
+        age = (end - stamps[0]).total_seconds() if stamps else 0.0
+        return Sample(float(values[0]), self.clock.now() - max(0.0, age))
 
 
 @dataclass
@@ -98,13 +111,13 @@ class BuildTracker:
 
     builds: dict[tuple[str, str], _Observation] = field(default_factory=dict)
 
-    def observe(self, table_name: str, index_name: str, now: float, percent: float | None) -> None:
+    def observe(self, table_name: str, index_name: str, now: float, sample: Sample | None) -> None:
         observation = self.builds.setdefault((table_name, index_name), _Observation(first_seen=now))
-        if percent is None:
+        if sample is None or sample.at <= observation.last_percent_at:
             return
         if observation.first_percent is None:
-            observation.first_percent, observation.first_percent_at = percent, now
-        observation.last_percent, observation.last_percent_at = percent, now
+            observation.first_percent, observation.first_percent_at = sample.percent, sample.at
+        observation.last_percent, observation.last_percent_at = sample.percent, sample.at
 
     def elapsed(self, table_name: str, index_name: str, now: float) -> float:
         observation = self.builds.get((table_name, index_name))

@@ -161,6 +161,7 @@ class Reconciler:
         conflicts = 0
         stale = 0
         wait_started: float | None = None
+        settled = 0
         while True:
             live, plan = self.plan(spec, ownership)
             now = self.clock.now()
@@ -179,6 +180,14 @@ class Reconciler:
                     self.clock.now() - started,
                 )
 
+            settled = 0 if live.busy else settled + 1
+            if not live.busy and settled < self.policy.confirmations:
+                # Some tools only trust "settled" after seeing it more than once in a row.
+                delay = self.policy.interval(now - (wait_started or now), None)
+                if deadline is not None and now + delay > deadline:
+                    return stop(Outcome.DEADLINE)
+                self.clock.sleep(delay)
+                continue
             if plan.empty and not live.busy:
                 return stop(Outcome.CONVERGED)
             if interrupt is not None and interrupt.is_set():
@@ -232,16 +241,14 @@ class Reconciler:
             if not index.in_flight:
                 tracker.forget(live.name, index.name)
                 continue
-            percent = None
-            if index.phase is Phase.BACKFILLING:
-                percent = self.progress.percent(live.name, index.name)
-            tracker.observe(live.name, index.name, now, percent)
+            sample = self.progress.sample(live.name, index.name) if index.phase is Phase.BACKFILLING else None
+            tracker.observe(live.name, index.name, now, sample)
             items.append(
                 IndexProgress(
                     name=index.name,
                     phase=index.phase,
                     elapsed=tracker.elapsed(live.name, index.name, now),
-                    percent=percent,
+                    percent=None if sample is None else sample.percent,
                     eta=tracker.eta(live.name, index.name, now),
                 )
             )

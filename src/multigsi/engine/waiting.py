@@ -23,6 +23,9 @@ BACKOFF_CAP = 10.0
 
 
 class WaitPolicy(Protocol):
+    # How many settled reads in a row before acting on them (1: act on the first).
+    confirmations: int
+
     def interval(self, waited: float, eta: float | None) -> float:
         """Seconds to sleep before the next look.
 
@@ -33,6 +36,8 @@ class WaitPolicy(Protocol):
 
 
 class MultigsiWaitPolicy:
+    confirmations = 1
+
     def interval(self, waited: float, eta: float | None) -> float:
         if eta is None:
             return POLL_INTERVAL

@@ -41,6 +41,7 @@ class LambdaContext:
 class Invocation:
     request_id: str  # CloudFormation's RequestId in the event
     hop: int
+    requested: float  # when the Invoke request arrived
     started: float
     ended: float
     timeout: float
@@ -93,14 +94,16 @@ class LambdaService:
     def invoke_async(self, event: dict[str, Any]) -> None:
         with self.lock:
             self.running += 1
-        threading.Thread(target=self._run, args=(event,), name="lambda-invocation", daemon=True).start()
+        threading.Thread(
+            target=self._run, args=(event, time.monotonic()), name="lambda-invocation", daemon=True
+        ).start()
 
     def wait_idle(self, timeout: float) -> bool:
         """Wait until no invocation is running (hand-offs included)."""
         with self.lock:
             return self.lock.wait_for(lambda: self.running == 0, timeout)
 
-    def _run(self, event: dict[str, Any]) -> None:
+    def _run(self, event: dict[str, Any], requested: float) -> None:
         try:
             for _attempt in range(1 + ASYNC_RETRIES):
                 context = LambdaContext(self.function_name, self.arn, self.timeout)
@@ -113,6 +116,7 @@ class LambdaService:
                 record = Invocation(
                     str(event.get("RequestId", "")),
                     hop,
+                    requested,
                     context.started,
                     time.monotonic(),
                     self.timeout,

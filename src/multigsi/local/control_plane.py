@@ -107,6 +107,8 @@ class ControlPlane:
     operations: dict[TableKey, dict[str, IndexOperation]] = field(default_factory=dict)
     on_demand: dict[TableKey, dict[str, dict[str, int]]] = field(default_factory=dict)
     events: list[EndpointEvent] = field(default_factory=list)
+    # Overrides Timing for creates: (table key, index name, item count) → seconds.
+    build_time: Callable[[TableKey, str, int], float] | None = None
     rng: random.Random = field(init=False)
 
     def __post_init__(self) -> None:
@@ -256,7 +258,12 @@ class ControlPlane:
         for update in request.get("GlobalSecondaryIndexUpdates") or []:
             if "Create" in update:
                 name = update["Create"]["IndexName"]
-                build = self.timing.build(int(description.get("ItemCount", 0)), self.rng)
+                items = int(description.get("ItemCount", 0))
+                build = (
+                    self.build_time(key, name, items)
+                    if self.build_time
+                    else self.timing.build(items, self.rng)
+                )
                 allocated = now + build * self.timing.allocation_fraction
                 ops[name] = IndexOperation(OpKind.CREATE, name, now, now + build, allocated_at=allocated)
                 self._remember_on_demand(key, name, update["Create"])

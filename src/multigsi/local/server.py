@@ -155,11 +155,17 @@ class LocalDynamoDB:
     ...     boto3.client("dynamodb", endpoint_url=endpoint.url, ...)
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, timing: Timing | None = None) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        timing: Timing | None = None,
+        build_time: Callable[[TableKey, str, int], float] | None = None,
+    ) -> None:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
-        self.plane = ControlPlane(timing=timing or Timing())
+        self.plane = ControlPlane(timing=timing or Timing(), build_time=build_time)
         moto_app = DomainDispatcherApplication(create_backend_app)
         app = ControlPlaneMiddleware(moto_app, self.plane)
         self._server: BaseWSGIServer = make_server(host, port, app, threaded=True)
