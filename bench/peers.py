@@ -14,22 +14,21 @@ from dataclasses import dataclass
 from multigsi.engine.waiting import MultigsiWaitPolicy, WaitPolicy
 
 
-def _replay(schedule: Callable[[int], float], waited: float) -> float:
-    """The interval after the sleeps that fit in ``waited``."""
-    step, elapsed = 0, 0.0
-    while elapsed + schedule(step) <= waited + 1e-9:
-        elapsed += schedule(step)
-        step += 1
-    return schedule(step)
-
-
 @dataclass
 class SchedulePolicy:
-    schedule: Callable[[int], float]
+    """Intervals ``ramp`` one after the other, then ``cap`` forever."""
+
+    ramp: tuple[float, ...]
+    cap: float
     confirmations: int = 1
 
     def interval(self, waited: float, eta: float | None) -> float:
-        return _replay(self.schedule, waited)
+        elapsed = 0.0
+        for step in self.ramp:  # replay the schedule: which sleep is next after `waited`?
+            if elapsed + step > waited + 1e-9:
+                return step
+            elapsed += step
+        return self.cap
 
 
 @dataclass(frozen=True)
@@ -41,12 +40,8 @@ class Strategy:
     uses_progress: bool = False
 
 
-def _seed(step: int) -> float:
-    return float(min(15, math.floor(15 ** (step / 15))))
-
-
-def _terraform(step: int) -> float:
-    return 5.0 if step == 0 else min(10.0, 0.2 * 2 ** (step - 1))
+SEED_RAMP = tuple(float(math.floor(15 ** (r / 15))) for r in range(15))  # 1,1,1,1,2,2,2,3,4,5,6,7,8,10,12
+TERRAFORM_RAMP = (5.0, *(0.2 * 2**k for k in range(6)))  # 5 s delay, then 0.2 s doubling ... 6.4
 
 
 STRATEGIES = [
@@ -61,18 +56,16 @@ STRATEGIES = [
     Strategy(
         "seed (2017 blog)",
         "sleep floor(15^(r/15)) s: 1,1,1,...,12, then 15 s",
-        lambda: SchedulePolicy(_seed),
+        lambda: SchedulePolicy(SEED_RAMP, 15.0),
         300.0,
     ),
     Strategy(
         "Terraform",
         "5 s delay, then 0.2 s doubling to 10 s; settled twice in a row",
-        lambda: SchedulePolicy(_terraform, confirmations=2),
+        lambda: SchedulePolicy(TERRAFORM_RAMP, 10.0, confirmations=2),
         3600.0,
     ),
-    Strategy("CDK Provider", "every 5 s", lambda: SchedulePolicy(lambda step: 5.0), 1800.0),
-    Strategy("Amplify", "every 10 s, one step per poll", lambda: SchedulePolicy(lambda step: 10.0), 3600.0),
-    Strategy(
-        "crhelper", "EventBridge rule every 2 minutes", lambda: SchedulePolicy(lambda step: 120.0), 3600.0
-    ),
+    Strategy("CDK Provider", "every 5 s", lambda: SchedulePolicy((), 5.0), 1800.0),
+    Strategy("Amplify", "every 10 s, one step per poll", lambda: SchedulePolicy((), 10.0), 3600.0),
+    Strategy("crhelper", "EventBridge rule every 2 minutes", lambda: SchedulePolicy((), 120.0), 3600.0),
 ]

@@ -122,8 +122,10 @@ def service_timeout(properties: Mapping[str, Any]) -> int:
     return value
 
 
-def properties_spec(properties: Mapping[str, Any], *, which: str = "ResourceProperties") -> TableSpec:
+def properties_spec(properties: object, *, which: str = "ResourceProperties") -> TableSpec:
     """The desired state a resource's properties describe (paths say where in the event)."""
+    if not isinstance(properties, Mapping):
+        raise SpecError([Problem(which, f"expected an object, got {type(properties).__name__}")])
     relevant = {key: value for key, value in properties.items() if key not in CLOUDFORMATION_PROPERTIES}
     return parse_table_spec(relevant, path_prefix=f"{which}.")
 

@@ -33,7 +33,7 @@ from multigsi.cfn.event import (
 )
 from multigsi.cfn.logs import StructuredLog
 from multigsi.cfn.response import FAILED, SUCCESS, Answer, ResponseSender
-from multigsi.engine.aws import CLIENT_CONFIG
+from multigsi.engine.aws import LAMBDA_CLIENT_CONFIG
 from multigsi.engine.clock import Clock, SystemClock
 from multigsi.engine.ownership import Ownership
 from multigsi.engine.progress import CloudWatchProgress
@@ -60,7 +60,9 @@ class Services:
     """How the handler reaches AWS: standard boto3 clients, so AWS_ENDPOINT_URL_DYNAMODB and
     AWS_ENDPOINT_URL_LAMBDA point it anywhere. Replaceable for a simulation."""
 
-    make_client: Callable[[str], Any] = field(default=lambda name: boto3.client(name, config=CLIENT_CONFIG))
+    make_client: Callable[[str], Any] = field(
+        default=lambda name: boto3.client(name, config=LAMBDA_CLIENT_CONFIG)
+    )
 
 
 @dataclass

@@ -17,6 +17,15 @@ CLIENT_CONFIG = Config(
 )
 
 
+# In a Lambda every second counts against a deadline: fewer, shorter retries, and the
+# reconcile loop (which knows the deadline) does the rest.
+LAMBDA_CLIENT_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": 3},
+    connect_timeout=3,
+    read_timeout=10,
+)
+
+
 def session(
     profile: str | None = None, region: str | None = None, *, local_credentials: bool = False
 ) -> boto3.session.Session:

@@ -33,7 +33,7 @@ from multigsi.errors import (
 )
 from multigsi.spec.model import TableSpec
 
-STEP_MARGIN = 1.0  # never issue a step closer than this to the deadline
+STEP_MARGIN = 0.25  # never issue a step closer than this to the deadline (an UpdateTable takes ms)
 MAX_STALE_RETRIES = 5  # "already exists"/"not found" more often than this: our view is wrong
 
 
@@ -91,6 +91,10 @@ class ApplyResult:
         return self.outcome is Outcome.CONVERGED
 
 
+class _OutOfTime(Exception):
+    """A read kept failing transiently and the deadline came first."""
+
+
 Event = Observed | StepIssued | Retrying
 Observer = Callable[[Event], None]
 
@@ -112,8 +116,9 @@ class Reconciler:
     progress: ProgressSource = field(default_factory=NoProgress)
     observer: Observer = _ignore
 
-    def read(self, table_name: str) -> LiveTable:
-        """One DescribeTable, with the loop's own retry for transient trouble."""
+    def read(self, table_name: str, deadline: float | None = None) -> LiveTable:
+        """One DescribeTable, with the loop's own retry for transient trouble (never
+        sleeping past ``deadline``: then the trouble is raised as it is)."""
         attempt = 0
         while True:
             try:
@@ -131,9 +136,11 @@ class Reconciler:
                 self.clock.sleep(delay)
                 attempt += 1
 
-    def plan(self, spec: TableSpec, ownership: Ownership) -> tuple[LiveTable, Plan]:
+    def plan(
+        self, spec: TableSpec, ownership: Ownership, deadline: float | None = None
+    ) -> tuple[LiveTable, Plan]:
         """Read the table, check the spec against it and compute the remaining steps."""
-        live = self.read(spec.table_name)
+        live = self.read(spec.table_name, deadline)
         if live.status in {
             "DELETING",
             "INACCESSIBLE_ENCRYPTION_CREDENTIALS",
@@ -162,8 +169,22 @@ class Reconciler:
         stale = 0
         wait_started: float | None = None
         settled = 0
+        plan = Plan(spec.table_name, ())
+        progress: tuple[IndexProgress, ...] = ()
         while True:
-            live, plan = self.plan(spec, ownership)
+            try:
+                live, plan = self.plan(spec, ownership, deadline)
+            except _OutOfTime:
+                # Transient trouble reading the table and no time left to retry: stop like
+                # any other deadline, with what the last look showed.
+                return ApplyResult(
+                    spec.table_name,
+                    Outcome.DEADLINE,
+                    tuple(issued),
+                    plan,
+                    progress,
+                    self.clock.now() - started,
+                )
             now = self.clock.now()
             progress = self._progress(live, tracker, now)
             self.observer(Observed(spec.table_name, live, plan, progress))

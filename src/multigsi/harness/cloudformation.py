@@ -23,6 +23,7 @@ from typing import Any
 import boto3
 
 from multigsi.cfn import lambda_handler
+from multigsi.harness.faults import HarnessFaults
 from multigsi.harness.lambda_service import Handler, LambdaService
 
 ACCOUNT = "123456789012"
@@ -63,12 +64,20 @@ class LocalCloudFormation:
         lambda_timeout: float = 900.0,
         region: str = "us-east-1",
         function_name: str = "multigsi",
+        faults: HarnessFaults | None = None,
     ) -> None:
-        function: Handler = handler if handler is not None else lambda_handler
+        default = faults.handler if faults is not None else lambda_handler
+        function: Handler = handler if handler is not None else default
+        self.faults = faults
         self.region = region
         self.dynamodb_url = dynamodb_url
         self.lambda_service = LambdaService(
-            function, function_name=function_name, region=region, account=ACCOUNT, timeout=lambda_timeout
+            function,
+            function_name=function_name,
+            region=region,
+            account=ACCOUNT,
+            timeout=lambda_timeout,
+            faults=faults,
         )
         self.stack_id = f"arn:aws:cloudformation:{region}:{ACCOUNT}:stack/local/{uuid.uuid4()}"
         self._saved_environment: dict[str, str | None] = {}
@@ -152,6 +161,8 @@ class LocalCloudFormation:
             aws_secret_access_key="local",
         )
         started = time.monotonic()
+        if self.faults is not None and self.faults.happens("duplicate"):
+            copies += 1
         for _ in range(copies):
             client.invoke(FunctionName=self.function_arn, InvocationType="Event", Payload=json_bytes(event))
         timeout = float(event["ResourceProperties"].get("ServiceTimeout", DEFAULT_SERVICE_TIMEOUT))

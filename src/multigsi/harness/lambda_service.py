@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from multigsi.harness.faults import HarnessFaults, InvocationKilled
+
 Handler = Callable[[Any, Any], Any]
 ASYNC_RETRIES = 2  # Lambda retries a failed asynchronous invocation twice
 
@@ -63,9 +65,17 @@ class RecordedPut:
 
 class LambdaService:
     def __init__(
-        self, handler: Handler, *, function_name: str, region: str, account: str, timeout: float
+        self,
+        handler: Handler,
+        *,
+        function_name: str,
+        region: str,
+        account: str,
+        timeout: float,
+        faults: HarnessFaults | None = None,
     ) -> None:
         self.handler = handler
+        self.faults = faults
         self.function_name = function_name
         self.arn = f"arn:aws:lambda:{region}:{account}:function:{function_name}"
         self.timeout = timeout
@@ -92,6 +102,12 @@ class LambdaService:
         self._server.server_close()
 
     def invoke_async(self, event: dict[str, Any]) -> None:
+        if (
+            self.faults is not None
+            and event.get("MultigsiContinuation")
+            and self.faults.happens("lost_hand_off")
+        ):
+            return  # accepted, never run
         with self.lock:
             self.running += 1
         threading.Thread(
@@ -110,7 +126,7 @@ class LambdaService:
                 error = None
                 try:
                     self.handler(event, context)
-                except Exception as caught:  # Lambda records the error and retries
+                except (Exception, InvocationKilled) as caught:  # Lambda records the error and retries
                     error = f"{type(caught).__name__}: {caught}"
                 hop = int((event.get("MultigsiContinuation") or {}).get("Hop", 0))
                 record = Invocation(
@@ -132,6 +148,8 @@ class LambdaService:
                 self.lock.notify_all()
 
     def _record_put(self, token: str, path: str, body: bytes) -> int:
+        if self.faults is not None and self.faults.happens("put_failure"):
+            return 500
         with self.lock:
             if self.fail_next_puts > 0:
                 self.fail_next_puts -= 1

@@ -11,7 +11,10 @@ import io
 import json
 import logging
 import re
+import socket
+import struct
 import threading
+import time
 import zlib
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -20,6 +23,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.test import run_wsgi_app
 
 from multigsi.local.control_plane import AwsError, ControlPlane, TableKey, Timing
+from multigsi.local.faults import FaultInjector
 
 TARGET_PREFIX = "DynamoDB_20120810."
 REGION_IN_AUTHORIZATION = re.compile(r"Credential=[^/]+/\d+/([^/]+)/")
@@ -30,9 +34,10 @@ WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 
 class ControlPlaneMiddleware:
-    def __init__(self, moto_app: WsgiApp, plane: ControlPlane) -> None:
+    def __init__(self, moto_app: WsgiApp, plane: ControlPlane, faults: FaultInjector | None = None) -> None:
         self.moto_app = moto_app
         self.plane = plane
+        self.faults = faults
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         target = environ.get("HTTP_X_AMZ_TARGET", "")
@@ -42,6 +47,10 @@ class ControlPlaneMiddleware:
         body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
         payload = json.loads(body or b"{}")
         key: TableKey = (_region(environ), str(payload.get("TableName", "")))
+        if self.faults is not None:
+            injected = self._inject(operation, key, environ, start_response)
+            if injected is not None:
+                return injected
         try:
             with self.plane.lock:
                 status, headers, answer = self._handle(operation, environ, payload, key)
@@ -49,6 +58,25 @@ class ControlPlaneMiddleware:
             self.plane.record(key, "refused", "", f"{operation}: {error.code}")
             status, headers, answer = _error(error)
         return _respond(start_response, status, headers, answer)
+
+    def _inject(
+        self, operation: str, key: TableKey, environ: dict[str, Any], start_response: StartResponse
+    ) -> Iterable[bytes] | None:
+        """A fault instead of the real answer, or None. Faults never change state."""
+        assert self.faults is not None
+        delay = self.faults.latency()
+        if delay:
+            time.sleep(delay)
+        fault = self.faults.choose(operation, key[1])
+        if fault is None:
+            return None
+        self.plane.record(key, "fault", "", f"{operation}: {fault.kind}")
+        if fault.kind == "reset":
+            _reset(environ)
+            # werkzeug treats a ConnectionError as a dropped connection and moves on quietly.
+            raise ConnectionResetError("fault injection: connection reset")
+        status, headers, body = _error(AwsError(fault.code, fault.message, fault.status))
+        return _respond(start_response, status, headers, body)
 
     def _handle(
         self, operation: str, environ: dict[str, Any], payload: dict[str, Any], key: TableKey
@@ -120,6 +148,15 @@ def _merged_definitions(description: dict[str, Any], payload: dict[str, Any]) ->
     return {**payload, "AttributeDefinitions": merged}
 
 
+def _reset(environ: dict[str, Any]) -> None:
+    """Drop the connection with a TCP reset, as a network fault would: no answer at all."""
+    connection = environ.get("werkzeug.socket")
+    if connection is None:
+        return
+    connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    connection.shutdown(socket.SHUT_RDWR)  # the server's file objects keep the fd: shut it down for all
+
+
 def _region(environ: dict[str, Any]) -> str:
     match = REGION_IN_AUTHORIZATION.search(environ.get("HTTP_AUTHORIZATION", ""))
     return match.group(1) if match else DEFAULT_REGION
@@ -161,13 +198,15 @@ class LocalDynamoDB:
         port: int = 0,
         timing: Timing | None = None,
         build_time: Callable[[TableKey, str, int], float] | None = None,
+        faults: FaultInjector | None = None,
     ) -> None:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
         self.plane = ControlPlane(timing=timing or Timing(), build_time=build_time)
         moto_app = DomainDispatcherApplication(create_backend_app)
-        app = ControlPlaneMiddleware(moto_app, self.plane)
+        self.faults = faults
+        app = ControlPlaneMiddleware(moto_app, self.plane, faults)
         self._server: BaseWSGIServer = make_server(host, port, app, threaded=True)
         self._thread: threading.Thread | None = None
 

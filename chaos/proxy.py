@@ -1,0 +1,130 @@
+"""A recording HTTP proxy between a DynamoDB client and the local endpoint.
+
+It knows nothing of multigsi: it forwards each request, and records what went through
+(operation, table, request, status, answer, times), so that invariants are checked on the
+wire, not on anything the code under test reports about itself. A connection the endpoint
+cuts is cut for the client too.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import urllib3
+
+
+@dataclass(frozen=True)
+class Exchange:
+    operation: str
+    table: str
+    request: dict[str, Any]
+    status: int  # 0: the connection was cut
+    answer: dict[str, Any] | None
+    sent_at: float
+    answered_at: float
+
+
+class RecordingProxy:
+    def __init__(self, target: str) -> None:
+        self.target = target.rstrip("/")
+        self.exchanges: list[Exchange] = []
+        self.lock = threading.Lock()
+        self.pool = urllib3.PoolManager(maxsize=32, retries=False)
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def __enter__(self) -> RecordingProxy:
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                headers = {
+                    k: v
+                    for k, v in self.headers.items()
+                    if k.lower() not in ("host", "content-length", "connection")
+                }
+                target = self.headers.get("X-Amz-Target", "")
+                operation = target.split(".", 1)[1] if "." in target else target
+                request = _json(body) or {}
+                sent = time.monotonic()
+                try:
+                    upstream = proxy.pool.request(
+                        "POST", proxy.target + self.path, body=body, headers=headers, preload_content=True
+                    )
+                except urllib3.exceptions.HTTPError:
+                    proxy._record(
+                        Exchange(
+                            operation,
+                            str(request.get("TableName", "")),
+                            request,
+                            0,
+                            None,
+                            sent,
+                            time.monotonic(),
+                        )
+                    )
+                    self.close_connection = True  # cut, as the endpoint did
+                    return
+                answer = upstream.data
+                proxy._record(
+                    Exchange(
+                        operation,
+                        str(request.get("TableName", "")),
+                        request,
+                        upstream.status,
+                        _json(answer),
+                        sent,
+                        time.monotonic(),
+                    )
+                )
+                self.send_response(upstream.status)
+                for name, value in upstream.headers.items():
+                    if name.lower() not in (
+                        "content-length",
+                        "connection",
+                        "transfer-encoding",
+                        "date",
+                        "server",
+                    ):
+                        self.send_header(name, value)
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+        return Handler
+
+    def _record(self, exchange: Exchange) -> None:
+        with self.lock:
+            self.exchanges.append(exchange)
+
+
+def _json(data: bytes) -> dict[str, Any] | None:
+    try:
+        value = json.loads(data)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None

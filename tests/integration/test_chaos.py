@@ -1,0 +1,30 @@
+"""A fast subset of the chaos suite and the fuzzers (the full run: `python -m chaos`).
+Faults are injected at the endpoint and in the harness; the invariants are checked on
+what an independent recording proxy saw."""
+
+from __future__ import annotations
+
+import pytest
+from chaos.fuzz import fuzz_events, fuzz_specs
+from chaos.scenarios import generate, run
+
+FAST_SEEDS = (0, 1, 2, 4, 5, 6)  # three CLI and three custom-resource scenarios
+
+
+@pytest.mark.parametrize("seed", FAST_SEEDS)
+def test_chaos_scenario_keeps_every_invariant(seed: int) -> None:
+    outcome = run(generate(seed))
+    assert outcome.violations == [], outcome.violations
+    assert sum(outcome.faults.values()) > 0, "faults were injected"
+
+
+def test_fuzzed_specs_give_a_spec_or_problems() -> None:
+    result = fuzz_specs(400)
+    assert result["violations"] == []
+    assert result["valid"] and result["invalid"]
+
+
+def test_fuzzed_events_always_get_failed_or_a_log_line() -> None:
+    result = fuzz_events(40)
+    assert result["violations"] == []
+    assert result["answered_failed"] > 0 and result["logged"] > 0
