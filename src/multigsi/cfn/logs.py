@@ -6,6 +6,7 @@ query string has the query replaced before it is written, whatever the message.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import sys
@@ -39,7 +40,5 @@ class StructuredLog:
     def _write(self, level: str, message: str, fields: dict[str, Any]) -> None:
         record = {"time": round(time.time(), 3), "level": level, "message": message, **self.context, **fields}
         line = redact(json.dumps(record, default=str, ensure_ascii=False))
-        try:
+        with contextlib.suppress(OSError, ValueError):  # a closed or broken stream never stops the work
             print(line, file=self.stream or sys.stdout, flush=True)
-        except (OSError, ValueError):  # a closed or broken stream: logging never stops the work
-            pass
