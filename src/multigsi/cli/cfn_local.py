@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 
@@ -60,8 +61,8 @@ def run_events(
         return 1 if failures else 0
 
 
-def _create(client: object, table: str) -> None:
-    client.create_table(  # type: ignore[attr-defined]
+def _create(client: Any, table: str) -> None:
+    client.create_table(
         TableName=table,
         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
@@ -69,4 +70,4 @@ def _create(client: object, table: str) -> None:
     )
     for number in range(20):
         item = {"pk": {"S": f"item-{number}"}, "customer": {"S": f"c{number % 4}"}, "status": {"S": "placed"}}
-        client.put_item(TableName=table, Item=item)  # type: ignore[attr-defined]
+        client.put_item(TableName=table, Item=item)

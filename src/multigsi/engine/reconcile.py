@@ -18,7 +18,7 @@ from typing import Any
 
 from multigsi.engine.clock import Clock, SystemClock
 from multigsi.engine.errors import ErrorKind, classify
-from multigsi.engine.live import LiveTable, Phase, live_table_from_describe
+from multigsi.engine.live import UNAVAILABLE_TABLE_STATUSES, LiveTable, Phase, live_table_from_describe
 from multigsi.engine.ownership import Ownership
 from multigsi.engine.plan import Action, Plan, Step, make_plan
 from multigsi.engine.progress import BuildTracker, NoProgress, ProgressSource
@@ -141,12 +141,7 @@ class Reconciler:
     ) -> tuple[LiveTable, Plan]:
         """Read the table, check the spec against it and compute the remaining steps."""
         live = self.read(spec.table_name, deadline)
-        if live.status in {
-            "DELETING",
-            "INACCESSIBLE_ENCRYPTION_CREDENTIALS",
-            "ARCHIVING",
-            "ARCHIVED",
-        }:
+        if live.status in UNAVAILABLE_TABLE_STATUSES:
             raise TableUnavailableError(live.name, live.status)
         problems = problems_against_live(spec, live, ownership)
         if problems:

@@ -372,12 +372,11 @@ def _enum(raw: object, enum: type[_E], path: str, problems: _Problems, *, requir
         if required:
             problems.add(path, "is required")
         return None
-    try:
-        return enum(str(raw)) if isinstance(raw, str) else enum(raw)  # type: ignore[arg-type]
-    except ValueError:
-        allowed = ", ".join(member.value for member in enum)
-        problems.add(path, f"{raw!r} is not one of {allowed}")
-        return None
+    if isinstance(raw, str) and raw in enum._value2member_map_:
+        return enum(raw)
+    allowed = ", ".join(member.value for member in enum)
+    problems.add(path, f"{raw!r} is not one of {allowed}")
+    return None
 
 
 def _integer(raw: object, path: str, problems: _Problems, *, minimum: int) -> int | None:
