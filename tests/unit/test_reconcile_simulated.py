@@ -1,0 +1,104 @@
+"""The reconcile loop in simulated time, against the simulated control plane (the local
+endpoint's rules in memory, from bench/): hours of builds in milliseconds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from bench.simulation import REGION, SimulatedDynamoDB
+from bench.workloads import spec_for
+
+from multigsi import Ownership, Reconciler, TableUnavailableError
+from multigsi.engine.clock import FakeClock
+from multigsi.engine.reconcile import Outcome, Retrying
+from multigsi.engine.waiting import POLL_INTERVAL
+from multigsi.local.control_plane import ControlPlane, Timing
+
+HOURS = [2 * 3600.0, 1.5 * 3600.0, 3 * 3600.0]
+
+
+def simulated(builds: list[float]) -> tuple[FakeClock, SimulatedDynamoDB]:
+    clock = FakeClock()
+    durations = {f"index-{n:02d}": seconds for n, seconds in enumerate(builds)}
+    plane = ControlPlane(
+        timing=Timing(build_seconds=0.0),
+        clock=clock.now,
+        build_time=lambda key, index, items: durations.get(index, 300.0),
+    )
+    client = SimulatedDynamoDB(plane)
+    client.add_table("sim")
+    return clock, client
+
+
+def test_hours_of_builds_in_simulated_time_with_at_most_one_describe_a_second() -> None:
+    clock, client = simulated(HOURS)
+    result = Reconciler(client, clock=clock).apply(spec_for("sim", 3), Ownership.everything())
+    assert result.converged
+    assert sum(HOURS) <= clock.now() <= sum(HOURS) + 3 * 1.0 + 1.0
+    describes = sum(1 for e in client.plane.events if e.kind == "describe")
+    # One look a second while waiting, plus the first look and one right after each step.
+    assert describes <= clock.now() / POLL_INTERVAL + 1 + len(result.steps_issued)
+    assert not [e for e in client.plane.events if e.kind == "refused"]
+
+
+def test_deadline_stops_cleanly_before_it_with_what_is_left() -> None:
+    clock, client = simulated(HOURS)
+    deadline = 3 * 3600.0
+    result = Reconciler(client, clock=clock).apply(
+        spec_for("sim", 3), Ownership.everything(), deadline=deadline
+    )
+    assert result.outcome is Outcome.DEADLINE
+    assert clock.now() <= deadline
+    assert [s.index_name for s in result.remaining.steps] == ["index-02"]
+    assert [p.name for p in result.in_flight] == ["index-01"]
+
+
+class RacingActor:
+    """Another tool creating an index on the same table just before our first UpdateTable:
+    DynamoDB refuses ours with LimitExceededException. Wraps the simulator; mocks nothing."""
+
+    def __init__(self, client: SimulatedDynamoDB) -> None:
+        self.client = client
+        self.raced = False
+
+    def describe_table(self, **kwargs: Any) -> Any:
+        return self.client.describe_table(**kwargs)
+
+    def update_table(self, **kwargs: Any) -> Any:
+        if not self.raced:
+            self.raced = True
+            self.client.update_table(
+                TableName=kwargs["TableName"],
+                AttributeDefinitions=[{"AttributeName": "theirs", "AttributeType": "S"}],
+                GlobalSecondaryIndexUpdates=[
+                    {
+                        "Create": {
+                            "IndexName": "theirs",
+                            "KeySchema": [{"AttributeName": "theirs", "KeyType": "HASH"}],
+                            "Projection": {"ProjectionType": "ALL"},
+                        }
+                    }
+                ],
+            )
+        return self.client.update_table(**kwargs)
+
+
+def test_a_concurrent_actor_makes_the_loop_wait_and_converge_leaving_theirs_alone() -> None:
+    clock, client = simulated([600.0, 600.0, 900.0])
+    events: list[Any] = []
+    reconciler = Reconciler(RacingActor(client), clock=clock, observer=events.append)
+    result = reconciler.apply(spec_for("sim", 2), Ownership.listed_only())
+    assert result.converged
+    retries = [e for e in events if isinstance(e, Retrying)]
+    assert [e.code for e in retries] == ["LimitExceededException"]
+    live = client.describe_table(TableName="sim")["Table"]["GlobalSecondaryIndexes"]
+    assert sorted(i["IndexName"] for i in live) == ["index-00", "index-01", "theirs"]
+
+
+def test_an_archived_table_is_reported_not_waited_on() -> None:
+    clock, client = simulated(HOURS)
+    client.tables["sim"]["TableStatus"] = "ARCHIVED"
+    with pytest.raises(TableUnavailableError, match="table 'sim' is ARCHIVED"):
+        Reconciler(client, clock=clock).apply(spec_for("sim", 1), Ownership.everything())
+    assert (REGION, "sim") not in client.plane.operations
