@@ -41,8 +41,8 @@ def aws_options(command: Callable[..., Any]) -> Callable[..., Any]:
     @click.option("--profile", help="Named profile from ~/.aws/config.")
     @click.option(
         "--endpoint-url",
-        help="DynamoDB endpoint, e.g. http://127.0.0.1:8000 for `multigsi local` "
-        "(default: AWS_ENDPOINT_URL_DYNAMODB, then AWS).",
+        help="Endpoint for DynamoDB (and the CloudWatch progress reads), e.g. http://127.0.0.1:8000 for "
+        "`multigsi local` (default: AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_CLOUDWATCH, then AWS).",
     )
     @functools.wraps(command)
     def wrapper(region: str | None, profile: str | None, endpoint_url: str | None, **kwargs: Any) -> Any:
