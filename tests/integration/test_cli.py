@@ -262,3 +262,9 @@ def test_cfn_local_plays_the_example_events() -> None:
         "removed managed indexes: by-customer, by-status",
     ):
         assert line in result.stdout
+
+
+def test_local_rejects_bad_fault_rates() -> None:
+    result = run(None, "local", "--faults", "throttle=2")
+    assert result.returncode == 2
+    assert "a rate is between 0 and 1" in result.stderr

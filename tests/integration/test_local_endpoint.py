@@ -332,3 +332,33 @@ def test_regions_are_separate(endpoint: Any, table_name: str) -> None:
     )
     assert endpoint.plane.operations[("eu-west-1", table_name)]
     assert ("us-east-1", table_name) not in endpoint.plane.operations
+
+
+def test_fault_injection_answers_with_aws_errors_and_changes_nothing() -> None:
+    from multigsi.local import LocalDynamoDB
+    from multigsi.local.faults import FaultInjector, FaultRates
+    from tests.conftest import make_client
+
+    with LocalDynamoDB(faults=FaultInjector(FaultRates(limit=1.0), seed=3)) as faulty:
+        client = make_client(faulty.url, retries=1)
+        client.create_table(
+            TableName="faulty",
+            AttributeDefinitions=defs("pk"),
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        code, message = error_of(
+            client.update_table,
+            TableName="faulty",
+            AttributeDefinitions=defs("a"),
+            GlobalSecondaryIndexUpdates=[create_action("by-a", "a")],
+        )
+        assert (code, message) == ("LimitExceededException", messages.ONE_AT_A_TIME)
+        assert "GlobalSecondaryIndexes" not in describe(client, "faulty"), (
+            "a faulted UpdateTable is not applied"
+        )
+    with LocalDynamoDB(faults=FaultInjector(FaultRates(reset=1.0))) as cut:
+        from botocore.exceptions import ConnectionClosedError
+
+        with pytest.raises(ConnectionClosedError):
+            make_client(cut.url, retries=1).list_tables()

@@ -102,3 +102,33 @@ def test_an_archived_table_is_reported_not_waited_on() -> None:
     with pytest.raises(TableUnavailableError, match="table 'sim' is ARCHIVED"):
         Reconciler(client, clock=clock).apply(spec_for("sim", 1), Ownership.everything())
     assert (REGION, "sim") not in client.plane.operations
+
+
+class ThrottledReads:
+    """DescribeTable throttled every time (as a ClientError, the way botocore raises it)."""
+
+    def __init__(self, client: SimulatedDynamoDB) -> None:
+        self.client = client
+
+    def describe_table(self, **kwargs: Any) -> Any:
+        from botocore.exceptions import ClientError
+
+        raise ClientError(
+            {
+                "Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"},
+                "ResponseMetadata": {"HTTPStatusCode": 400},
+            },
+            "DescribeTable",
+        )
+
+    def update_table(self, **kwargs: Any) -> Any:
+        return self.client.update_table(**kwargs)
+
+
+def test_transient_read_trouble_near_the_deadline_stops_as_a_deadline_not_a_failure() -> None:
+    clock, client = simulated(HOURS)
+    result = Reconciler(ThrottledReads(client), clock=clock).apply(
+        spec_for("sim", 1), Ownership.everything(), deadline=3.0
+    )
+    assert result.outcome is Outcome.DEADLINE
+    assert clock.now() <= 3.0

@@ -193,7 +193,17 @@ def status(
     type=click.FloatRange(min=0),
     help="Extra build time per item in the table.",
 )
-def local(host: str, port: int, index_build_seconds: float, seconds_per_item: float) -> None:
+@click.option(
+    "--faults",
+    default="",
+    metavar="RATES",
+    help="Inject faults, e.g. throttle=0.05,error500=0.02,reset=0.01,latency=0.1:0.3,limit=0.05,inuse=0.02 "
+    "(rates per request; limit/inuse on UpdateTable only; latency=RATE:SECONDS).",
+)
+@click.option("--fault-seed", default=0, show_default=True, type=int, help="Seed of the fault injection.")
+def local(
+    host: str, port: int, index_build_seconds: float, seconds_per_item: float, faults: str, fault_seed: int
+) -> None:
     """Serve a local DynamoDB endpoint whose index builds behave like AWS's.
 
     Tables and items are moto's; index creates go CREATING (allocating, then
@@ -202,10 +212,14 @@ def local(host: str, port: int, index_build_seconds: float, seconds_per_item: fl
     SDK at it, e.g. AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:8000.
     """
     from multigsi.local import LocalDynamoDB, Timing
+    from multigsi.local.faults import FaultInjector, FaultRates, FaultSpecError
 
-    endpoint = LocalDynamoDB(
-        host, port, Timing(build_seconds=index_build_seconds, seconds_per_item=seconds_per_item)
-    )
+    try:
+        injector = FaultInjector(FaultRates.parse(faults), fault_seed) if faults else None
+    except FaultSpecError as error:
+        raise click.BadParameter(str(error), param_hint="--faults") from None
+    timing = Timing(build_seconds=index_build_seconds, seconds_per_item=seconds_per_item)
+    endpoint = LocalDynamoDB(host, port, timing, faults=injector)
     out.print(
         f"Local DynamoDB on [bold]{endpoint.url}[/] (index builds take {index_build_seconds:g}s). Ctrl-C stops it."
     )

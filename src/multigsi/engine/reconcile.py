@@ -132,6 +132,8 @@ class Reconciler:
                         table_name, "DescribeTable", classified.code, classified.message
                     ) from error
                 delay = backoff_delay(attempt, self.rng)
+                if deadline is not None and self.clock.now() + delay > deadline:
+                    raise _OutOfTime from error
                 self.observer(Retrying(table_name, None, classified.code, classified.message, delay))
                 self.clock.sleep(delay)
                 attempt += 1
