@@ -168,35 +168,23 @@ class Reconciler:
         settled = 0
         plan = Plan(spec.table_name, ())
         progress: tuple[IndexProgress, ...] = ()
+
+        def stop(outcome: Outcome) -> ApplyResult:
+            """The result, with what the last look showed still to do and in flight."""
+            return ApplyResult(
+                spec.table_name, outcome, tuple(issued), plan, progress, self.clock.now() - started
+            )
+
         while True:
             try:
                 live, plan = self.plan(spec, ownership, deadline)
             except _OutOfTime:
                 # Transient trouble reading the table and no time left to retry: stop like
-                # any other deadline, with what the last look showed.
-                return ApplyResult(
-                    spec.table_name,
-                    Outcome.DEADLINE,
-                    tuple(issued),
-                    plan,
-                    progress,
-                    self.clock.now() - started,
-                )
+                # any other deadline.
+                return stop(Outcome.DEADLINE)
             now = self.clock.now()
             progress = self._progress(live, tracker, now)
             self.observer(Observed(spec.table_name, live, plan, progress))
-
-            def stop(
-                outcome: Outcome, plan: Plan = plan, progress: tuple[IndexProgress, ...] = progress
-            ) -> ApplyResult:
-                return ApplyResult(
-                    spec.table_name,
-                    outcome,
-                    tuple(issued),
-                    plan,
-                    progress,
-                    self.clock.now() - started,
-                )
 
             settled = 0 if live.busy else settled + 1
             if not live.busy and settled < self.policy.confirmations:
@@ -212,8 +200,8 @@ class Reconciler:
                 return stop(Outcome.INTERRUPTED)
             if live.busy:
                 wait_started = now if wait_started is None else wait_started
-                etas = [item.eta for item in progress]
-                eta = max(etas) if etas and all(e is not None for e in etas) else None  # type: ignore[type-var]
+                etas = [item.eta for item in progress if item.eta is not None]
+                eta = max(etas) if etas and len(etas) == len(progress) else None  # the slowest, if all known
                 delay = self.policy.interval(now - wait_started, eta)
                 if deadline is not None and now + delay > deadline:
                     return stop(Outcome.DEADLINE)
