@@ -285,3 +285,17 @@ def test_unexpected_error_still_answers_failed(
     monkeypatch.setattr(handler.Reconciler, "apply", explode)
     response = Stack(cloudformation_factory()).create(properties(table_name, ("by-a", "a")))
     assert response.status == "FAILED" and "internal error: RuntimeError: boom" in response.reason
+
+
+def test_an_answer_the_invocation_could_not_deliver_is_sent_by_the_next_one(
+    cloudformation_factory: Any, client: Any, table_name: str
+) -> None:
+    """The response PUT fails until the invocation runs out of time: a fresh invocation
+    re-checks the table and answers."""
+    create_table(client, table_name)
+    cloudformation = cloudformation_factory(lambda_timeout=4.0)
+    cloudformation.fail_next_response_puts(5)
+    response = Stack(cloudformation).create(properties(table_name, ("by-a", "a"), ServiceTimeout=30))
+    assert response.status == "SUCCESS", response.reason
+    cloudformation.lambda_service.wait_idle(30)
+    assert max(i.hop for i in cloudformation.lambda_service.invocations) >= 1, "a later invocation answered"

@@ -32,7 +32,7 @@ from multigsi.cfn.event import (
     service_timeout,
 )
 from multigsi.cfn.logs import StructuredLog
-from multigsi.cfn.response import FAILED, SUCCESS, Answer, ResponseSender
+from multigsi.cfn.response import FAILED, SUCCESS, Answer, ResponseSender, refusal
 from multigsi.engine.aws import LAMBDA_CLIENT_CONFIG
 from multigsi.engine.clock import Clock, SystemClock
 from multigsi.engine.ownership import Ownership
@@ -155,7 +155,18 @@ class CustomResourceHandler:
                     state.table_arn,
                     "could not hand the work to a new invocation; see the function's logs",
                 )
-        return self._answer(request, outcome, log, deadline=invocation_end - 1)
+        answered = self._answer(request, outcome, log, deadline=invocation_end - 1)
+        if (
+            not answered["Answered"]
+            and refusal(request.response_url) is None
+            and self.clock.now() < answer_by
+        ):
+            # The PUT kept failing and this invocation is out of time. The answer follows from the
+            # table's state, so a fresh invocation can work it out again and send it.
+            following = replace(continuation, hop=continuation.hop + 1, changed=state.changed)
+            if continuation.hop + 1 < MAX_HOPS and self._hand_off(request, following, context, log):
+                return {**answered, "HandedOff": True}
+        return answered
 
     # --- the work --------------------------------------------------------------------------
 

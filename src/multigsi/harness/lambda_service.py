@@ -61,6 +61,7 @@ class RecordedPut:
     at: float
     body: dict[str, Any]
     path: str
+    size: int  # bytes on the wire
 
 
 class LambdaService:
@@ -154,7 +155,7 @@ class LambdaService:
             if self.fail_next_puts > 0:
                 self.fail_next_puts -= 1
                 return 500
-            self.puts.append(RecordedPut(token, time.monotonic(), json.loads(body), path))
+            self.puts.append(RecordedPut(token, time.monotonic(), json.loads(body), path, len(body)))
             self.lock.notify_all()
             return 200
 
