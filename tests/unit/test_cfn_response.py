@@ -102,3 +102,9 @@ def test_malformed_events_list_their_problems() -> None:
     assert "ResourceProperties is missing or not an object" in problems
     assert "OldResourceProperties is missing or not an object in an Update" in problems
     assert "PhysicalResourceId is missing in an Update or Delete" in problems
+
+
+def test_identifiers_longer_than_cloudformation_sends_are_a_malformed_event() -> None:
+    with pytest.raises(EventError) as caught:
+        request(StackId="x" * 5000)
+    assert "StackId is longer than 512 characters" in caught.value.problems

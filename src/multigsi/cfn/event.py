@@ -17,6 +17,14 @@ from multigsi.spec.parse import parse_table_spec
 
 CONTINUATION_KEY = "MultigsiContinuation"
 REQUEST_TYPES = ("Create", "Update", "Delete")
+# The answer echoes these; longer ones cannot come from CloudFormation and could not fit in
+# the 4096-byte response next to a Reason.
+MAX_IDENTIFIER_LENGTH = {
+    "StackId": 512,
+    "RequestId": 256,
+    "LogicalResourceId": 255,
+    "PhysicalResourceId": 1024,
+}
 CLOUDFORMATION_PROPERTIES = ("ServiceToken", "ServiceTimeout")
 DEFAULT_SERVICE_TIMEOUT = 3600
 MAX_SERVICE_TIMEOUT = 3600
@@ -68,6 +76,9 @@ def parse_event(event: object) -> CfnRequest:
         value = event.get(name)
         if not isinstance(value, str) or not value:
             problems.append(f"{name} is missing or not a string")
+        elif len(value) > MAX_IDENTIFIER_LENGTH.get(name, len(value)):
+            problems.append(f"{name} is longer than {MAX_IDENTIFIER_LENGTH[name]} characters")
+            value = value[: MAX_IDENTIFIER_LENGTH[name]]
         fields[name] = value if isinstance(value, str) else ""
     if fields["RequestType"] and fields["RequestType"] not in REQUEST_TYPES:
         problems.append(f"RequestType {fields['RequestType']!r} is not one of {', '.join(REQUEST_TYPES)}")
@@ -81,6 +92,8 @@ def parse_event(event: object) -> CfnRequest:
     physical = event.get("PhysicalResourceId")
     if fields["RequestType"] in ("Update", "Delete") and (not isinstance(physical, str) or not physical):
         problems.append("PhysicalResourceId is missing in an Update or Delete")
+    if isinstance(physical, str) and len(physical) > MAX_IDENTIFIER_LENGTH["PhysicalResourceId"]:
+        problems.append("PhysicalResourceId is longer than 1024 characters")
     if problems:
         raise EventError(problems, event)
     return CfnRequest(

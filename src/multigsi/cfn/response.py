@@ -104,6 +104,12 @@ class ResponseSender:
             self.log.error("cannot answer CloudFormation", why=reason, host=host, status=answer.status)
             return False
         payload = body(request, answer)
+        if len(payload) > MAX_BODY_BYTES:  # only identifiers CloudFormation never sends get here
+            self.log.error(
+                "cannot answer CloudFormation: the event's identifiers leave no room in 4096 bytes",
+                status=answer.status,
+            )
+            return False
         for attempt in range(PUT_ATTEMPTS):
             outcome = self._put(request.response_url, payload, deadline)
             if outcome is None:
