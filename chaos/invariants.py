@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from chaos.proxy import Exchange
 
 
-def overlapping_index_work(exchanges: Sequence[Exchange]) -> list[str]:
-    """Never more than one index create/delete in flight on a table: after an accepted
-    create or delete, the next accepted one must come after a DescribeTable (asked after
-    the first was accepted) showed the table settled. Deleting the index that is being
-    created (cancelling its backfill) is the one exception AWS allows."""
+def overlapping_index_work(
+    exchanges: Sequence[Exchange], finished: Mapping[tuple[str, str], Sequence[float]]
+) -> list[str]:
+    """Never more than one index create/delete in flight on a table: an accepted create or
+    delete (as the proxy saw it on the wire) must come after the previous one ended. When it
+    ended is known from a DescribeTable the proxy saw, or from ``finished``: the times the
+    control plane finished each (table, index) operation, since a build can end unobserved.
+    Deleting the index that is being created (cancelling its backfill) is allowed by AWS."""
     violations: list[str] = []
     in_flight: dict[str, tuple[str, str, float]] = {}  # table → (kind, index, accepted at)
     events = sorted(exchanges, key=lambda e: e.answered_at)
@@ -32,6 +35,13 @@ def overlapping_index_work(exchanges: Sequence[Exchange]) -> list[str]:
             if kind is None:
                 continue
             name = update[kind]["IndexName"]
+            if table in in_flight:
+                _, running_index, accepted = in_flight[table]
+                ended = [
+                    t for t in finished.get((table, running_index), ()) if accepted <= t <= exchange.sent_at
+                ]
+                if ended:
+                    del in_flight[table]
             if table in in_flight:
                 running_kind, running_index, _ = in_flight[table]
                 if not (kind == "Delete" and running_kind == "Create" and running_index == name):

@@ -157,7 +157,11 @@ def run(scenario: Scenario) -> Outcome:
         else:
             _run_cfn(scenario, proxy.url, outcome)
         after = _settle(direct, scenario.table)
-        outcome.violations += overlapping_index_work(proxy.exchanges)
+        finished: dict[tuple[str, str], list[float]] = {}
+        for event in endpoint.plane.events:
+            if event.kind == "finished":
+                finished.setdefault((event.table, event.index), []).append(event.at)
+        outcome.violations += overlapping_index_work(proxy.exchanges, finished)
         live = {i["IndexName"]: i for i in after.get("GlobalSecondaryIndexes", [])}
         for name, shape in unmanaged_before.items():
             if name not in live or definition(live[name]) != shape:
