@@ -62,6 +62,15 @@ def table_name() -> str:
     return f"table-{next(_names)}"
 
 
+def gsi(name: str, attribute: str) -> dict[str, Any]:
+    """An index on one partition attribute, projecting everything: the tests' usual index."""
+    return {
+        "IndexName": name,
+        "KeySchema": [{"AttributeName": attribute, "KeyType": "HASH"}],
+        "Projection": {"ProjectionType": "ALL"},
+    }
+
+
 def create_table(
     client: Any,
     name: str,

@@ -10,7 +10,7 @@ import pytest
 
 from multigsi import Outcome, Ownership, Reconciler, SpecError, parse_table_spec
 from multigsi.local import LocalDynamoDB
-from tests.conftest import create_table
+from tests.conftest import create_table, gsi
 
 
 def spec_for(
@@ -142,13 +142,7 @@ def test_replace_when_key_changes(client: Any, table_name: str) -> None:
     create_table(
         client,
         table_name,
-        indexes=[
-            {
-                "IndexName": "by-a",
-                "KeySchema": [{"AttributeName": "a", "KeyType": "HASH"}],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
+        indexes=[gsi("by-a", "a")],
     )
     result = Reconciler(client).apply(spec_for(table_name, ("by-a", "b")), Ownership.everything())
     assert [(s.action.value, s.replacement) for s in result.steps_issued] == [
@@ -163,11 +157,7 @@ def test_replace_when_key_changes(client: Any, table_name: str) -> None:
 def test_unlisted_index_is_deleted_by_default_and_kept_with_keep_unlisted(
     client: Any, table_name: str
 ) -> None:
-    theirs = {
-        "IndexName": "theirs",
-        "KeySchema": [{"AttributeName": "d", "KeyType": "HASH"}],
-        "Projection": {"ProjectionType": "ALL"},
-    }
+    theirs = gsi("theirs", "d")
     create_table(client, table_name, indexes=[theirs])
     spec = spec_for(table_name, ("by-a", "a"))
     kept = Reconciler(client).apply(spec, Ownership.listed_only())

@@ -11,7 +11,7 @@ import pytest
 
 from multigsi.harness import Stack
 from multigsi.local import LocalDynamoDB
-from tests.conftest import create_table
+from tests.conftest import create_table, gsi
 
 
 def properties(
@@ -159,13 +159,7 @@ def test_delete_keeps_an_unmanaged_index(cloudformation_factory: Any, client: An
     create_table(
         client,
         table_name,
-        indexes=[
-            {
-                "IndexName": "theirs",
-                "KeySchema": [{"AttributeName": "f", "KeyType": "HASH"}],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
+        indexes=[gsi("theirs", "f")],
     )
     stack = Stack(cloudformation_factory())
     assert stack.create(properties(table_name, ("by-a", "a"), ("by-b", "b"))).status == "SUCCESS"

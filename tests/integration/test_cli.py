@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from multigsi.local import LocalDynamoDB
-from tests.conftest import create_table
+from tests.conftest import create_table, gsi
 
 SPECS = Path(__file__).parent.parent / "specs"
 MULTIGSI = [sys.executable, "-m", "multigsi.cli"]
@@ -104,15 +104,7 @@ def test_apply_refuses_deletes_without_yes_when_not_interactive(
     client.update_table(
         TableName=orders,
         AttributeDefinitions=[{"AttributeName": "d", "AttributeType": "S"}],
-        GlobalSecondaryIndexUpdates=[
-            {
-                "Create": {
-                    "IndexName": "theirs",
-                    "KeySchema": [{"AttributeName": "d", "KeyType": "HASH"}],
-                    "Projection": {"ProjectionType": "ALL"},
-                }
-            }
-        ],
+        GlobalSecondaryIndexUpdates=[{"Create": gsi("theirs", "d")}],
     )
     result = run(endpoint, "apply", str(SPECS / "three-indexes.yaml"))
     assert result.returncode == 2
@@ -139,13 +131,7 @@ def test_status_json(endpoint: LocalDynamoDB, client: Any, table_name: str) -> N
     create_table(
         client,
         table_name,
-        indexes=[
-            {
-                "IndexName": "by-a",
-                "KeySchema": [{"AttributeName": "a", "KeyType": "HASH"}],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
+        indexes=[gsi("by-a", "a")],
     )
     result = run(endpoint, "status", "--table", table_name, "--json")
     assert result.returncode == 0, result.stderr
