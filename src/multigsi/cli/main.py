@@ -7,38 +7,43 @@ import sys
 from typing import Any
 
 import click
-from botocore.exceptions import BotoCoreError, NoCredentialsError, NoRegionError
+from botocore.exceptions import BotoCoreError
+from rich.text import Text
 
 from multigsi import __version__
 from multigsi.cli import render
-from multigsi.cli.console import err, out
+from multigsi.cli.console import err, out, print_table
+from multigsi.cli.exits import Exit, help_epilog
+from multigsi.cli.failures import explain
 from multigsi.cli.options import AwsTarget, aws_options, spec_options
-from multigsi.cli.run import EXIT_CHANGES, EXIT_ERROR, execute_apply, plans_for
+from multigsi.cli.run import execute_apply, missing_table, plans_for
 from multigsi.engine.ownership import Ownership
 from multigsi.engine.reconcile import Reconciler
-from multigsi.errors import MultigsiError
+from multigsi.errors import MultigsiError, TableNotFoundError
 from multigsi.spec.model import TableSpec
 
 
 class MultigsiGroup(click.Group):
     """Turns expected failures, in any command or its options, into one clear message and
-    exit status 1: never a traceback for a bad spec, a missing table or missing credentials."""
+    exit status 1: never a traceback for a bad spec, a missing table or missing credentials.
+    A usage error is an error like any other (1), so that 2 keeps one meaning."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        try:
+            return super().make_context(*args, **kwargs)
+        except click.UsageError as error:
+            error.exit_code = Exit.ERROR  # type: ignore[misc]  # per instance, on purpose
+            raise
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except MultigsiError as error:
-            err.print(f"[red]Error:[/] {error}", markup=True, highlight=False)
-        except NoRegionError:
-            err.print("[red]Error:[/] no AWS region: pass --region or set AWS_DEFAULT_REGION.")
-        except NoCredentialsError:
-            err.print(
-                "[red]Error:[/] no AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID/"
-                "AWS_SECRET_ACCESS_KEY, or use --profile. (For `multigsi local`, any values will do.)"
-            )
-        except BotoCoreError as error:
-            err.print(f"[red]Error:[/] {error}", highlight=False)
-        ctx.exit(EXIT_ERROR)
+        except click.UsageError as error:
+            error.exit_code = Exit.ERROR  # type: ignore[misc]  # per instance, on purpose
+            raise
+        except (MultigsiError, BotoCoreError) as error:
+            err.print(Text.assemble(("Error:", "red"), " ", explain(error)))
+        ctx.exit(Exit.ERROR)
 
 
 @click.group(
@@ -74,7 +79,7 @@ def cli() -> None:
     """
 
 
-@cli.command()
+@cli.command(epilog=help_epilog("plan"))
 @spec_options
 @aws_options
 @click.option(
@@ -111,10 +116,10 @@ def plan(
             render.plan_text(out, live, p)
         out.print(render.plan_summary([p for _, p in plans]), style="bold")
     if detailed_exitcode and changes:
-        sys.exit(EXIT_CHANGES)
+        sys.exit(Exit.CHANGES)
 
 
-@cli.command()
+@cli.command(epilog=help_epilog("apply"))
 @spec_options
 @aws_options
 @click.option("--yes", "-y", is_flag=True, help="Do not ask before deleting or replacing indexes.")
@@ -136,12 +141,9 @@ def apply(
     """Make the tables' indexes match SPEC, one index change at a time.
 
     Several tables are applied concurrently; each table serially. Deletes and
-    replacements ask for confirmation unless --yes. Safe to interrupt (Ctrl-C) and to
-    re-run: it continues from whatever the table shows.
-
-    \b
-    Exit status: 0 converged, 1 error, 3 stopped by --timeout with work left,
-    130 interrupted.
+    replacements ask for confirmation unless --yes (without a terminal to ask, apply
+    refuses them and changes nothing). Safe to interrupt (Ctrl-C) and to re-run: it
+    continues from whatever the table shows.
     """
     sys.exit(execute_apply(target, specs, ownership, yes=yes, as_json=as_json, timeout=timeout))
 
@@ -165,13 +167,16 @@ def status(
     specs = load_specs(spec, logical_id=logical_id) if spec else ()
     names = [s.table_name for s in specs] + list(tables)
     reconciler = Reconciler(target.clients()[0])
-    lives = [reconciler.read(name) for name in names]
+    try:
+        lives = [reconciler.read(name) for name in names]
+    except TableNotFoundError as error:
+        raise missing_table(error, reconciler.client) from None
     if as_json:
         click.echo(json.dumps({"tables": [render.status_json(live) for live in lives]}, indent=2))
         return
     for position, live in enumerate(lives):
         wanted = {index.name for index in specs[position].indexes} if position < len(specs) else None
-        out.print(render.status_table(live, wanted))
+        print_table(out, render.status_table(live, wanted))
 
 
 @cli.command()
@@ -221,10 +226,13 @@ def local(
     timing = Timing(build_seconds=index_build_seconds, seconds_per_item=seconds_per_item)
     endpoint = LocalDynamoDB(host, port, timing, faults=injector)
     out.print(
-        f"Local DynamoDB on [bold]{endpoint.url}[/] (index builds take {index_build_seconds:g}s). Ctrl-C stops it."
+        f"Local DynamoDB on [bold]{endpoint.url}[/] (index builds take {index_build_seconds:g}s). Ctrl-C stops it.",
+        soft_wrap=True,
     )
+    # One logical line even in a narrow terminal: pasted, it must stay one command.
     out.print(
-        f"  export AWS_ENDPOINT_URL_DYNAMODB={endpoint.url} AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local"
+        f"  export AWS_ENDPOINT_URL_DYNAMODB={endpoint.url} AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local",
+        soft_wrap=True,
     )
     try:
         endpoint.serve_forever()

@@ -7,16 +7,22 @@ and client; AWS_* environment variables (AWS_ENDPOINT_URL_DYNAMODB included) wor
 from __future__ import annotations
 
 import functools
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 
+from multigsi.cli import failures
 from multigsi.engine import aws
 from multigsi.engine.ownership import Ownership
 from multigsi.spec.files import load_specs
 from multigsi.spec.model import TableSpec
+
+# A loopback endpoint answers at once or not at all.
+LOCAL_CONNECT_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -29,11 +35,43 @@ class AwsTarget:
 
     def clients(self) -> tuple[Any, Any]:
         """(dynamodb, cloudwatch) clients. One session: boto3 sessions are not thread-safe
-        to create clients from concurrently, clients are safe to share."""
+        to create clients from concurrently, clients are safe to share.
+
+        A local endpoint that refuses connections fails here at once, instead of after
+        botocore's and the loop's retries (about 15 s) meant for a remote service."""
         session = aws.session(self.profile, self.region, local_credentials=self.local_credentials)
-        dynamodb = aws.dynamodb_client(session, self.endpoint_url)
-        cloudwatch = aws.cloudwatch_client(session, self.endpoint_url)
+        try:
+            dynamodb = aws.dynamodb_client(session, self.endpoint_url)
+            cloudwatch = aws.cloudwatch_client(session, self.endpoint_url)
+        except ValueError as error:  # botocore: "Invalid endpoint: ..." from AWS_ENDPOINT_URL_*
+            raise click.ClickException(
+                f"{error}: an endpoint URL needs http:// or https:// "
+                "(check --endpoint-url, AWS_ENDPOINT_URL_DYNAMODB and AWS_ENDPOINT_URL)"
+            ) from None
+        _refuse_closed_local_port(dynamodb.meta.endpoint_url)
         return dynamodb, cloudwatch
+
+
+def _refuse_closed_local_port(url: str) -> None:
+    if not failures.is_loopback(url):
+        return
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        socket.create_connection((parts.hostname, port), timeout=LOCAL_CONNECT_SECONDS).close()
+    except OSError as error:
+        reason = "connection refused" if isinstance(error, ConnectionRefusedError) else str(error)
+        raise click.ClickException(
+            f"nothing answers at {url} ({reason}): start it with `multigsi local --port {port}`, "
+            "or point --endpoint-url / AWS_ENDPOINT_URL_DYNAMODB elsewhere"
+        ) from None
+
+
+def _endpoint_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    problem = failures.endpoint_problem(value) if value is not None else None
+    if problem:
+        raise click.BadParameter(problem, ctx=ctx, param=param)
+    return value
 
 
 def aws_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -41,6 +79,7 @@ def aws_options(command: Callable[..., Any]) -> Callable[..., Any]:
     @click.option("--profile", help="Named profile from ~/.aws/config.")
     @click.option(
         "--endpoint-url",
+        callback=_endpoint_url,
         help="Endpoint for DynamoDB (and the CloudWatch progress reads), e.g. http://127.0.0.1:8000 for "
         "`multigsi local` (default: AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_CLOUDWATCH, then AWS).",
     )

@@ -27,14 +27,17 @@ def plan_text(console: Console, live: LiveTable, plan: Plan) -> None:
     if plan.empty:
         console.print("  No changes. The indexes match the spec.")
         return
-    width = max(len(step.index_name) for step in plan.steps)
+    # Aligned columns for people; without a terminal, no padding, so that a line does not
+    # change when another index's name gets longer (diff) and fields split on spaces.
+    aligned = console.is_terminal
+    width = max(len(step.index_name) for step in plan.steps) if aligned else 0
     for step in plan.steps:
         symbol = step.symbol
         console.print(
             Text.assemble(
                 ("  ", ""),
-                (f"{symbol:>3} ", STYLE[symbol]),
-                (f"{step.action:<6} ", STYLE[symbol]),
+                (f"{symbol:>3} " if aligned else f"{symbol} ", STYLE[symbol]),
+                (f"{step.action:<6} " if aligned else f"{step.action} ", STYLE[symbol]),
                 (f"{step.index_name:<{width}}  ", "bold"),
                 (step.reason, "dim"),
             )

@@ -15,6 +15,8 @@ from rich.live import Live
 
 from multigsi.cli import render
 from multigsi.cli.console import err, out
+from multigsi.cli.exits import Exit
+from multigsi.cli.failures import where
 from multigsi.cli.options import AwsTarget
 from multigsi.cli.progress import ProgressView
 from multigsi.engine.clock import SystemClock
@@ -23,10 +25,18 @@ from multigsi.engine.many import apply_tables
 from multigsi.engine.ownership import Ownership
 from multigsi.engine.plan import Plan
 from multigsi.engine.progress import CloudWatchProgress
-from multigsi.engine.reconcile import ApplyResult, Observer, Outcome, Reconciler
+from multigsi.engine.reconcile import ApplyResult, Event, Observer, Outcome, Reconciler, Retrying
+from multigsi.errors import TableNotFoundError
 from multigsi.spec.model import TableSpec
 
-EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_INCOMPLETE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES = Exit.OK, Exit.ERROR, Exit.CHANGES
+EXIT_INCOMPLETE, EXIT_UNCONFIRMED, EXIT_INTERRUPTED = Exit.INCOMPLETE, Exit.UNCONFIRMED, Exit.INTERRUPTED
+
+
+class Unconfirmed(click.ClickException):
+    """Deletes that nobody confirmed: nothing was changed."""
+
+    exit_code = EXIT_UNCONFIRMED
 
 
 def reconcilers(
@@ -49,8 +59,27 @@ def plans_for(
     target: AwsTarget, specs: tuple[TableSpec, ...], ownership: Ownership
 ) -> list[tuple[LiveTable, Plan]]:
     """Read and validate every table before anything changes: one bad table stops all."""
-    make = reconcilers(target)
-    return [make(spec).plan(spec, ownership) for spec in specs]
+    make = reconcilers(target, report_retry)
+    plans = []
+    for spec in specs:
+        reconciler = make(spec)
+        try:
+            plans.append(reconciler.plan(spec, ownership))
+        except TableNotFoundError as error:
+            raise missing_table(error, reconciler.client) from None
+    return plans
+
+
+def missing_table(error: TableNotFoundError, client: Any) -> click.ClickException:
+    return click.ClickException(
+        f"{error} in {where(client)} (if it is elsewhere: --region, --profile, --endpoint-url)"
+    )
+
+
+def report_retry(event: Event) -> None:
+    """Before the live display starts, say what is being retried and for how long."""
+    if isinstance(event, Retrying):
+        err.print(f"{event.table_name}: {event.code}: {event.message} — retrying in {event.delay:.1f}s")
 
 
 def execute_apply(
@@ -95,7 +124,7 @@ def execute_apply(
                 results = apply_tables(make, specs, ownership, deadline=deadline, interrupt=interrupt)
     finally:
         signal.signal(signal.SIGINT, previous)
-    return report(results, specs, as_json)
+    return report(results, specs, as_json, timeout)
 
 
 def confirm_destruction(plans: list[Plan], yes: bool) -> None:
@@ -105,16 +134,22 @@ def confirm_destruction(plans: list[Plan], yes: bool) -> None:
     if not doomed or yes:
         return
     if not sys.stdin.isatty():
-        raise click.UsageError(
-            f"refusing to delete without confirmation: {', '.join(doomed)}. Re-run with --yes."
+        raise Unconfirmed(
+            f"refusing to delete without confirmation: {', '.join(doomed)}. Nothing was changed. "
+            "Re-run with --yes (or in a terminal, to be asked); --keep-unlisted keeps unlisted indexes."
         )
     noun = "index" if len(doomed) == 1 else "indexes"
     question = f"Delete {len(doomed)} {noun} ({', '.join(doomed)})? Queries on them fail until rebuilt."
     if not click.confirm(question, default=False):
-        raise click.Abort()
+        raise Unconfirmed("not confirmed; nothing was changed.")
 
 
-def report(results: list[ApplyResult | Exception], specs: tuple[TableSpec, ...], as_json: bool) -> int:
+def report(
+    results: list[ApplyResult | Exception],
+    specs: tuple[TableSpec, ...],
+    as_json: bool,
+    timeout: float | None = None,
+) -> int:
     code = EXIT_OK
     documents: list[dict[str, Any]] = []
     for spec, result in zip(specs, results, strict=True):
@@ -130,20 +165,26 @@ def report(results: list[ApplyResult | Exception], specs: tuple[TableSpec, ...],
         elif code == EXIT_OK and result.outcome is Outcome.DEADLINE:
             code = EXIT_INCOMPLETE
         if not as_json:
-            print_result(result)
+            print_result(result, timeout)
     if as_json:
         click.echo(json.dumps({"tables": documents}, indent=2))
     return code
 
 
-def print_result(result: ApplyResult) -> None:
+def print_result(result: ApplyResult, timeout: float | None = None) -> None:
     took = render.seconds(result.elapsed)
     if result.converged:
         out.print(f"[green]{result.table_name}: converged[/] — {len(result.steps_issued)} step(s) in {took}.")
         return
     left = ", ".join(step.describe() for step in result.remaining.steps) or "nothing"
     flying = ", ".join(f"{item.name} ({item.phase})" for item in result.in_flight)
-    reason = "interrupted" if result.outcome is Outcome.INTERRUPTED else "stopped at --timeout"
-    out.print(f"[yellow]{result.table_name}: {reason}[/] after {took}. Still to do: {left}.")
+    if result.outcome is Outcome.INTERRUPTED:
+        stopped = f"interrupted[/] after {took}"
+    else:
+        # The loop stops before a wait or a step that would end past the deadline, so
+        # usually some time before it: say so rather than "at --timeout".
+        limit = f" {timeout:g}s" if timeout is not None else ""
+        stopped = f"stopped[/] after {took} to stay within --timeout{limit}"
+    out.print(f"[yellow]{result.table_name}: {stopped}. Still to do: {left}.")
     if flying:
         out.print(f"  In flight (DynamoDB carries on): {flying}. Re-run apply to continue.")
