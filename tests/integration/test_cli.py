@@ -21,15 +21,29 @@ MULTIGSI = [sys.executable, "-m", "multigsi.cli"]
 
 
 def run(
-    endpoint: LocalDynamoDB | None, *args: str, via_env: bool = False, timeout: float = 120
+    endpoint: LocalDynamoDB | None,
+    *args: str,
+    via_env: bool = False,
+    timeout: float = 120,
+    env_changes: dict[str, str | None] | None = None,
 ) -> subprocess.CompletedProcess[str]:
+    """The command as a process with pipes, not a terminal. COLUMNS is narrow on purpose:
+    without a terminal no line may be wrapped at any width."""
     env = {
         **os.environ,
         "AWS_ACCESS_KEY_ID": "local",
         "AWS_SECRET_ACCESS_KEY": "local",
         "AWS_DEFAULT_REGION": "us-east-1",
-        "COLUMNS": "200",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "COLUMNS": "40",
     }
+    for name in ("NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE"):
+        env.pop(name, None)
+    for name, value in (env_changes or {}).items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
     extra: list[str] = []
     if endpoint is not None:
         if via_env:
@@ -107,8 +121,12 @@ def test_apply_refuses_deletes_without_yes_when_not_interactive(
         GlobalSecondaryIndexUpdates=[{"Create": gsi("theirs", "d")}],
     )
     result = run(endpoint, "apply", str(SPECS / "three-indexes.yaml"))
-    assert result.returncode == 2
-    assert "refusing to delete without confirmation: cli-orders.theirs" in result.stderr
+    assert result.returncode == 4, "the README's code for unconfirmed deletes"
+    assert (
+        "Error: refusing to delete without confirmation: cli-orders.theirs. Nothing was changed. "
+        "Re-run with --yes (or in a terminal, to be asked); --keep-unlisted keeps unlisted indexes.\n"
+        in result.stderr
+    )
     started = [e for e in endpoint.plane.events[seen:] if e.table == orders and e.kind == "started"]
     assert len(started) == 1, "nothing but the test's own create happened"
     kept = run(endpoint, "plan", str(SPECS / "three-indexes.yaml"), "--keep-unlisted", "--json")
@@ -152,22 +170,34 @@ def test_cloudformation_template_with_intrinsics(endpoint: LocalDynamoDB, client
     assert json.loads(result.stdout)["tables"][0]["table"] == "cfn-orders-test"
     unresolved = run(endpoint, "plan", template, "--logical-id", "Other")
     assert (
-        "Resources.Other.Properties.TableName: cannot resolve Fn::Sub ${Suffix} outside CloudFormation; pass --table-name"
+        "Resources.Other.Properties.TableName: parameter Suffix has no Default; pass --parameter Suffix=VALUE (or --table-name)"
         in unresolved.stderr
     )
     resolved = run(endpoint, "plan", template, "--logical-id", "Other", "--parameter", "Suffix=x", "--json")
-    assert "other-x" in resolved.stderr + resolved.stdout  # resolved, then the table is missing
+    assert "table 'other-x' does not exist" in resolved.stderr  # resolved, then the table is missing
+    named = run(endpoint, "plan", template, "--logical-id", "Other", "--table-name", "cfn-orders-test")
+    assert named.returncode == 0, named.stderr
 
 
 def test_local_command_serves_until_interrupted() -> None:
+    """Its banner's export line stays one line in a pipe at any COLUMNS: pasted, all of it
+    is exported."""
     process = subprocess.Popen(
-        [*MULTIGSI, "local", "--port", "0", "--index-build-seconds", "1"], stdout=subprocess.PIPE, text=True
+        [*MULTIGSI, "local", "--port", "0", "--index-build-seconds", "1"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "COLUMNS": "40"},
     )
     try:
         assert process.stdout is not None
         line = process.stdout.readline()
         url = re.search(r"http://127\.0\.0\.1:\d+", line)
         assert url, line
+        assert line.endswith("Ctrl-C stops it.\n")
+        assert process.stdout.readline() == (
+            f"  export AWS_ENDPOINT_URL_DYNAMODB={url.group(0)} AWS_DEFAULT_REGION=us-east-1 "
+            "AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local\n"
+        )
         import boto3
 
         client = boto3.client(
@@ -233,6 +263,7 @@ def test_demo_in_a_terminal_finishes_with_live_display() -> None:
             process.kill()
         os.close(primary)
     assert b"converged" in output
+    assert b"\x1b[" in output, "colour and cursor control in a terminal"
 
 
 def test_cfn_local_plays_the_example_events() -> None:
@@ -252,5 +283,5 @@ def test_cfn_local_plays_the_example_events() -> None:
 
 def test_local_rejects_bad_fault_rates() -> None:
     result = run(None, "local", "--faults", "throttle=2")
-    assert result.returncode == 2
+    assert result.returncode == 1, "a usage error is an error: 2 means changes in `plan`"
     assert "a rate is between 0 and 1" in result.stderr

@@ -15,6 +15,7 @@ from typing import Any
 from rich.console import Console
 
 from multigsi.cli import render
+from multigsi.cli.console import print_table
 from multigsi.cli.options import AwsTarget
 from multigsi.cli.run import EXIT_OK, execute_apply
 from multigsi.engine.ownership import Ownership
@@ -139,7 +140,9 @@ def run_demo(console: Console, *, indexes: int, items: int, build_seconds: float
         spec = parse_table_spec(demo_spec(indexes), source="demo")
         code = execute_apply(target, (spec,), Ownership.everything(), yes=True, as_json=False, timeout=None)
         console.print()
-        console.print(render.status_table(Reconciler(client).read(TABLE), {i.name for i in spec.indexes}))
+        print_table(
+            console, render.status_table(Reconciler(client).read(TABLE), {i.name for i in spec.indexes})
+        )
         lags = _lags(endpoint)
         refused = [event for event in endpoint.plane.events if event.kind == "refused"]
         if lags:
