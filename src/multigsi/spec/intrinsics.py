@@ -131,7 +131,8 @@ class Resolver:
         if isinstance(declared, Mapping):
             if "Default" in declared:
                 return declared["Default"]
-            self._problem(path, f"parameter {name} has no Default; pass --parameter {name}=VALUE")
+            also = " (or --table-name)" if path.endswith(".TableName") else ""
+            self._problem(path, f"parameter {name} has no Default; pass --parameter {name}=VALUE{also}")
             return UNRESOLVED
         if name.startswith("AWS::"):
             self._problem(
