@@ -40,13 +40,16 @@ def wants_colour(terminal: bool, environ: Mapping[str, str]) -> bool:
     return terminal and environ.get("TERM", "").lower() not in ("dumb", "unknown")
 
 
-def make_console(*, stderr: bool, environ: Mapping[str, str] = os.environ) -> Console:
-    stream = sys.stderr if stderr else sys.stdout
-    terminal = is_terminal(stream, environ)
+def make_console(
+    *, stderr: bool, environ: Mapping[str, str] = os.environ, file: TextIO | None = None
+) -> Console:
+    """``file``: None writes to whichever sys.stdout/sys.stderr is current (rich's default)."""
+    terminal = is_terminal(file or (sys.stderr if stderr else sys.stdout), environ)
     colour = wants_colour(terminal, environ)
     if terminal:
-        return Console(stderr=stderr, highlight=False, force_terminal=True, no_color=not colour)
+        return Console(file=file, stderr=stderr, highlight=False, force_terminal=True, no_color=not colour)
     return Console(
+        file=file,
         stderr=stderr,
         highlight=False,
         force_terminal=False,
@@ -65,6 +68,7 @@ def print_table(console: Console, table: Table) -> None:
         console.print(table)
         return
     table.box = None
+    table.title_justify = "left"
     table.pad_edge = False
     table.show_edge = False
     with console.capture() as captured:

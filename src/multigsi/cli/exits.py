@@ -29,7 +29,10 @@ MEANINGS: dict[str, tuple[tuple[Exit, str], ...]] = {
         (Exit.OK, "converged: the indexes match the spec"),
         (Exit.ERROR, "error: bad spec or option, missing table, no credentials, AWS refused"),
         (Exit.INCOMPLETE, "stopped by --timeout with work left (reported; a re-run continues)"),
-        (Exit.UNCONFIRMED, "deletes not confirmed (no terminal to ask and no --yes): nothing changed"),
+        (
+            Exit.UNCONFIRMED,
+            "deletes not confirmed (answered no, or no terminal and no --yes): nothing changed",
+        ),
         (Exit.INTERRUPTED, "interrupted (Ctrl-C); indexes in flight carry on, a re-run continues"),
     ),
 }

@@ -16,7 +16,7 @@ from multigsi.cli.console import err, out, print_table
 from multigsi.cli.exits import Exit, help_epilog
 from multigsi.cli.failures import explain
 from multigsi.cli.options import AwsTarget, aws_options, spec_options
-from multigsi.cli.run import execute_apply, missing_table, plans_for
+from multigsi.cli.run import execute_apply, missing_table, plans_for, report_retry
 from multigsi.engine.ownership import Ownership
 from multigsi.engine.reconcile import Reconciler
 from multigsi.errors import MultigsiError, TableNotFoundError
@@ -166,7 +166,7 @@ def status(
         raise click.UsageError("give a SPEC file or --table NAME")
     specs = load_specs(spec, logical_id=logical_id) if spec else ()
     names = [s.table_name for s in specs] + list(tables)
-    reconciler = Reconciler(target.clients()[0])
+    reconciler = Reconciler(target.clients()[0], observer=report_retry)
     try:
         lives = [reconciler.read(name) for name in names]
     except TableNotFoundError as error:
