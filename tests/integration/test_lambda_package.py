@@ -130,6 +130,8 @@ class Built:
 def runtime_interpreter() -> Interpreter:
     interpreter = find_interpreter(DEFAULT_VERSION)
     if interpreter is None:
+        if os.environ.get("MULTIGSI_REQUIRE_RUNTIME_PYTHON") == "1":  # set by .ci/run where one exists
+            pytest.fail("MULTIGSI_REQUIRE_RUNTIME_PYTHON=1 but no CPython 3.12 was found")
         pytest.skip(
             f"no CPython {DEFAULT_VERSION[0]}.{DEFAULT_VERSION[1]} (the Lambda runtime's version) on PATH or under pyenv"
         )
