@@ -31,8 +31,9 @@ TASK_ROOT = "/var/task"  # where Lambda unpacks the zip: the file name traceback
 PROBE_TIMEOUT = 15.0
 COMPILE_TIMEOUT = 600.0
 
-# Run by the target interpreter (-I: no site, no environment). Reads relative paths on
-# stdin; writes each one's __pycache__/NAME.<tag>.pyc next to it.
+# Run by the target interpreter with an environment of our own (-s: no user site; not -I,
+# which would ignore PYTHONHASHSEED). Reads relative paths on stdin; writes each one's
+# __pycache__/NAME.<tag>.pyc next to it.
 COMPILER = """
 import py_compile, sys
 root, prefix = sys.argv[1], sys.argv[2]
@@ -131,7 +132,7 @@ def compile_tree(interpreter: Interpreter, root: Path, sources: list[str]) -> st
     cache tag (``cpython-312``)."""
     environment = {"PYTHONHASHSEED": "0", "SOURCE_DATE_EPOCH": "315532800", "PATH": os.defpath}
     result = subprocess.run(
-        [str(interpreter.path), "-I", "-c", COMPILER, str(root), TASK_ROOT],
+        [str(interpreter.path), "-s", "-c", COMPILER, str(root), TASK_ROOT],
         input="\n".join(sorted(sources)),
         capture_output=True,
         text=True,
