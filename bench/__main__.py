@@ -48,7 +48,7 @@ def main() -> int:
         "strategies": {strategy.name: strategy.description for strategy in STRATEGIES},
         "simulated": simulated,
         "real_time": twins,
-        "handler": {"imports": handler_costs.import_cost(), "hand_off": handler_costs.hand_off_gaps()},
+        "handler": {"package": handler_costs.package_costs(), "hand_off": handler_costs.hand_off_gaps()},
     }
     results["targets"] = report.targets(results)
     report.write(results, arguments.output)

@@ -269,22 +269,26 @@ def demo(indexes: int, items: int, index_build_seconds: float) -> None:
     type=click.Path(dir_okay=False),
     help="Where to write the zip.",
 )
-def package(output: str) -> None:
+@click.option(
+    "--python",
+    "python",
+    type=click.Path(dir_okay=False),
+    help="The CPython to compile bytecode with; its version becomes the runtime "
+    "(default: find a CPython 3.12 on PATH or under pyenv).",
+)
+def package(output: str, python: str | None) -> None:
     """Build the Lambda deployment zip for the custom resource.
 
-    It contains the handler (multigsi.cfn.lambda_handler) and a pinned recent
-    boto3/botocore, since the runtime's bundled boto3 may predate OnDemandThroughput,
-    WarmThroughput and multi-attribute keys. Needs PyPI access (pip).
+    It contains the handler (multigsi.cfn.lambda_handler) with the modules it imports, a
+    pinned recent boto3/botocore (installed by hash) trimmed to the services the handler
+    calls, and bytecode compiled by a CPython of the runtime's version. Needs PyPI access
+    (pip). `multigsi template --package ZIP` declares the runtime the zip was built for.
     """
     from pathlib import Path
 
-    from multigsi.cli.package import build_zip
+    from multigsi.cli.package import build_and_report
 
-    names = build_zip(Path(output))
-    size = Path(output).stat().st_size
-    out.print(
-        f"Wrote {output} ({size / 1_000_000:.1f} MB, {len(names)} files). Handler: multigsi.cfn.lambda_handler"
-    )
+    click.echo(build_and_report(Path(output), python))
 
 
 @cli.command()
@@ -303,6 +307,12 @@ def package(output: str) -> None:
     help="Where the zip from `multigsi package` is.",
 )
 @click.option("--service-timeout", default=3600, show_default=True, type=click.IntRange(1, 3600))
+@click.option(
+    "--package",
+    "package_zip",
+    type=click.Path(exists=True, dir_okay=False),
+    help="A zip from `multigsi package`: declare the runtime it was compiled for (default python3.12).",
+)
 def template(
     spec: str | None,
     logical_id: str | None,
@@ -310,6 +320,7 @@ def template(
     create_table: bool,
     code_uri: str,
     service_timeout: int,
+    package_zip: str | None,
 ) -> None:
     """Print a SAM template that adds SPEC's indexes to a table with the multigsi custom
     resource (a least-privilege role, the function, its log group and the resource).
@@ -322,7 +333,7 @@ def template(
     from cfn_flip import dump_yaml
 
     from multigsi.cli.demo import demo_spec
-    from multigsi.cli.template import ordered
+    from multigsi.cli.template import DEFAULT_RUNTIME, ordered
     from multigsi.cli.template import template as build
     from multigsi.spec.files import load_specs
     from multigsi.spec.parse import parse_table_spec
@@ -333,8 +344,21 @@ def template(
         raw = demo_spec(3)
         raw["TableName"] = table_name or "multigsi-demo-orders"
         table_spec = parse_table_spec(raw)
+    runtime = DEFAULT_RUNTIME
+    if package_zip:
+        from pathlib import Path
+
+        from multigsi.cli.package import runtime_of
+
+        runtime = runtime_of(Path(package_zip)) or ""
+        if not runtime:
+            raise click.BadParameter("not a zip from `multigsi package`", param_hint="--package")
     document = build(
-        table_spec, create_table=create_table, code_uri=code_uri, service_timeout=service_timeout
+        table_spec,
+        create_table=create_table,
+        code_uri=code_uri,
+        service_timeout=service_timeout,
+        runtime=runtime,
     )
     command = " ".join(["multigsi template", *sys.argv[2:]]) if len(sys.argv) > 1 else "multigsi template"
     click.echo(

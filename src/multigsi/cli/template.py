@@ -17,9 +17,18 @@ from multigsi.spec.model import TableSpec
 DEMO_TABLE_LOGICAL_ID = "OrdersTable"
 
 
+DEFAULT_RUNTIME = "python3.12"  # what `multigsi package` compiles for unless told otherwise
+
+
 def template(
-    spec: TableSpec, *, create_table: bool, code_uri: str, service_timeout: int = 3600
+    spec: TableSpec,
+    *,
+    create_table: bool,
+    code_uri: str,
+    service_timeout: int = 3600,
+    runtime: str = DEFAULT_RUNTIME,
 ) -> dict[str, Any]:
+    """``runtime``: the one the zip's bytecode was compiled for (see ``multigsi package``)."""
     resources: dict[str, Any] = {}
     if create_table:
         table_ref: Any = {"Ref": DEMO_TABLE_LOGICAL_ID}
@@ -77,7 +86,7 @@ def template(
         "Type": "AWS::Serverless::Function",
         "Properties": {
             "Handler": "multigsi.cfn.lambda_handler",
-            "Runtime": "python3.12",
+            "Runtime": runtime,
             "CodeUri": code_uri,
             "Timeout": 900,
             "MemorySize": 256,
