@@ -17,6 +17,7 @@ from multigsi.cli import render
 from multigsi.cli.console import err, out
 from multigsi.cli.options import AwsTarget
 from multigsi.cli.progress import ProgressView
+from multigsi.engine.account import DEFAULT_CALLS_PER_SECOND, AccountLimits
 from multigsi.engine.clock import SystemClock
 from multigsi.engine.live import LiveTable
 from multigsi.engine.many import apply_tables
@@ -24,15 +25,24 @@ from multigsi.engine.ownership import Ownership
 from multigsi.engine.plan import Plan
 from multigsi.engine.progress import CloudWatchProgress
 from multigsi.engine.reconcile import ApplyResult, Observer, Outcome, Reconciler
+from multigsi.engine.slots import DEFAULT_MAX_OPERATIONS
 from multigsi.spec.model import TableSpec
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_INCOMPLETE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
 def reconcilers(
-    target: AwsTarget, observer: Observer | None = None, interrupt: threading.Event | None = None
+    target: AwsTarget,
+    observer: Observer | None = None,
+    interrupt: threading.Event | None = None,
+    limits: AccountLimits | None = None,
 ) -> Callable[[TableSpec], Reconciler]:
+    """Reconcilers sharing one pair of clients, held to ``limits`` (the account's call
+    budget and operation slots; default: a fresh one with the default limits)."""
+    limits = limits or AccountLimits()
     dynamodb, cloudwatch = target.clients()
+    dynamodb = limits.wrap(dynamodb)
+    limits.attach(cloudwatch)
     clock = SystemClock(interrupt)
     progress = CloudWatchProgress(cloudwatch, clock)
 
@@ -46,10 +56,13 @@ def reconcilers(
 
 
 def plans_for(
-    target: AwsTarget, specs: tuple[TableSpec, ...], ownership: Ownership
+    target: AwsTarget,
+    specs: tuple[TableSpec, ...],
+    ownership: Ownership,
+    limits: AccountLimits | None = None,
 ) -> list[tuple[LiveTable, Plan]]:
     """Read and validate every table before anything changes: one bad table stops all."""
-    make = reconcilers(target)
+    make = reconcilers(target, limits=limits)
     return [make(spec).plan(spec, ownership) for spec in specs]
 
 
@@ -61,8 +74,12 @@ def execute_apply(
     yes: bool,
     as_json: bool,
     timeout: float | None,
+    calls_per_second: float = DEFAULT_CALLS_PER_SECOND,
+    max_operations: int = DEFAULT_MAX_OPERATIONS,
 ) -> int:
-    plans = plans_for(target, specs, ownership)
+    interrupt = threading.Event()
+    limits = AccountLimits(calls_per_second, max_operations, interrupt=interrupt)
+    plans = plans_for(target, specs, ownership, limits)
     if not as_json:
         for live, plan in plans:
             render.plan_text(out, live, plan)
@@ -81,21 +98,25 @@ def execute_apply(
             )
         return EXIT_OK
     confirm_destruction([plan for _, plan in plans], yes)
-    interrupt = threading.Event()
-    previous = signal.signal(signal.SIGINT, lambda *_: interrupt.set())
-    view = ProgressView(out, [plan for _, plan in plans])
-    make = reconcilers(target, None if as_json else view.observe, interrupt)
     clock = SystemClock()
     deadline = clock.now() + timeout if timeout else None
+    limits.deadline = deadline
+    previous = signal.signal(signal.SIGINT, lambda *_: interrupt.set())
+    view = ProgressView(out, [plan for _, plan in plans])
+    make = reconcilers(target, None if as_json else view.observe, interrupt, limits)
     try:
         if as_json:
-            results = apply_tables(make, specs, ownership, deadline=deadline, interrupt=interrupt)
+            results = apply_tables(
+                make, specs, ownership, deadline=deadline, interrupt=interrupt, limits=limits
+            )
         else:
             with Live(view, console=out, refresh_per_second=4, transient=True):
-                results = apply_tables(make, specs, ownership, deadline=deadline, interrupt=interrupt)
+                results = apply_tables(
+                    make, specs, ownership, deadline=deadline, interrupt=interrupt, limits=limits
+                )
     finally:
         signal.signal(signal.SIGINT, previous)
-    return report(results, specs, as_json)
+    return report(results, specs, as_json, limits)
 
 
 def confirm_destruction(plans: list[Plan], yes: bool) -> None:
@@ -114,7 +135,12 @@ def confirm_destruction(plans: list[Plan], yes: bool) -> None:
         raise click.Abort()
 
 
-def report(results: list[ApplyResult | Exception], specs: tuple[TableSpec, ...], as_json: bool) -> int:
+def report(
+    results: list[ApplyResult | Exception],
+    specs: tuple[TableSpec, ...],
+    as_json: bool,
+    limits: AccountLimits | None = None,
+) -> int:
     code = EXIT_OK
     documents: list[dict[str, Any]] = []
     for spec, result in zip(specs, results, strict=True):
@@ -132,8 +158,24 @@ def report(results: list[ApplyResult | Exception], specs: tuple[TableSpec, ...],
         if not as_json:
             print_result(result)
     if as_json:
-        click.echo(json.dumps({"tables": documents}, indent=2))
+        document: dict[str, Any] = {"tables": documents}
+        if limits is not None:
+            document["control_plane"] = control_plane_json(limits)
+        click.echo(json.dumps(document, indent=2))
     return code
+
+
+def control_plane_json(limits: AccountLimits) -> dict[str, Any]:
+    """What the run asked of the account's control plane, for --json."""
+    return {
+        "max_calls_per_second": limits.budget.max_rate,
+        "calls": limits.budget.granted,
+        "busiest_second_calls": limits.budget.busiest_second,
+        "throttled": limits.budget.throttles,
+        "max_operations": limits.slots.limit,
+        "peak_operations_in_flight": limits.slots.peak,
+        "operations_refused_by_account": limits.slots.refusals,
+    }
 
 
 def print_result(result: ApplyResult) -> None:
