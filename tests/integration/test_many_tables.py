@@ -4,6 +4,8 @@ flight together, within one call budget and one cap on operations in flight."""
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -218,3 +220,38 @@ def test_bad_limits_are_refused_before_anything_changes(
     done = run(endpoint, "apply", "tests/specs/does-not-matter.yaml", option, value)
     assert done.returncode == 2
     assert option in done.stderr
+
+
+def test_an_interrupted_run_stops_every_table_without_more_calls(five_second_builds: LocalDynamoDB) -> None:
+    """Tables queued for the budget when Ctrl-C comes send nothing more: each stops with
+    what it saw last, reported as interrupted (not as an error)."""
+    names = tables(five_second_builds, "interrupted", 20)
+    interrupt = threading.Event()
+    limits = AccountLimits(calls_per_second=5, interrupt=interrupt)
+    client = limits.wrap(make_client(five_second_builds.url))
+    for name in names:  # as `apply` does: every table read (and checked) first
+        client.describe_table(TableName=name)
+    results: list[ApplyResult | Exception] = []
+    specs = [spec_for(name, *TWO) for name in names]
+    worker = threading.Thread(
+        target=lambda: results.extend(
+            apply_tables(
+                lambda spec: Reconciler(client),
+                specs,
+                Ownership.everything(),
+                interrupt=interrupt,
+                limits=limits,
+            )
+        )
+    )
+    worker.start()
+    while limits.budget.granted < len(names) + 5:
+        time.sleep(0.05)
+    interrupt.set()
+    granted = limits.budget.granted
+    worker.join(timeout=60)
+    assert not worker.is_alive()
+    assert limits.budget.granted <= granted + 1  # at most the one already granted
+    assert [r.outcome if isinstance(r, ApplyResult) else r for r in results] == [Outcome.INTERRUPTED] * len(
+        names
+    )

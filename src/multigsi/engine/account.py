@@ -22,7 +22,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from multigsi.engine.budget import CallBudget
+from multigsi.engine.budget import CallBudget, CallCancelled
 from multigsi.engine.reconcile import STEP_MARGIN, Event, Observed
 from multigsi.engine.slots import DEFAULT_MAX_OPERATIONS, OperationSlots
 
@@ -70,11 +70,12 @@ class AccountLimits:
         deadline: float | None = None,
         interrupt: threading.Event | None = None,
     ) -> None:
-        self.budget = CallBudget(calls_per_second)
+        self.budget = CallBudget(calls_per_second, interrupt=interrupt)
         self.slots = OperationSlots(max_operations)
         self.deadline = deadline
         self.interrupt = interrupt
         self._slack: dict[str, float] = {}
+        self.last_seen: dict[str, Any] = {}  # each table's last DescribeTable answer
         self._thread = threading.local()
 
     # --- which table a thread works for, and how urgent it is -------------------------
@@ -153,8 +154,17 @@ class BudgetedClient:
         return getattr(self._client, name)
 
     def describe_table(self, **kwargs: Any) -> Any:
-        answer = self._client.describe_table(**kwargs)
+        """When the run is interrupted while this read waits for its turn, the table's last
+        answer stands in for it: the loop looks once more, sees the interrupt and stops,
+        without another call."""
         table = kwargs["TableName"]
+        try:
+            answer = self._client.describe_table(**kwargs)
+        except CallCancelled:
+            if table in self._limits.last_seen:
+                return self._limits.last_seen[table]
+            raise
+        self._limits.last_seen[table] = answer
         if _settled(answer.get("Table", {})):
             self._limits.slots.release(table)
         else:
@@ -172,6 +182,12 @@ class BudgetedClient:
             )
         try:
             answer = self._client.update_table(**kwargs)
+        except CallCancelled:
+            limits.slots.release(table)
+            message = "multigsi: the run was interrupted before this change was sent"
+            raise ClientError(
+                {"Error": {"Code": "LimitExceededException", "Message": message}}, "UpdateTable"
+            ) from None
         except ClientError as error:
             if account_level(error):
                 limits.slots.refused(table)

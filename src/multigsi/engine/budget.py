@@ -29,12 +29,21 @@ import threading
 from collections import deque
 from dataclasses import dataclass, field
 
+from botocore.exceptions import BotoCoreError
+
 from multigsi.engine.clock import Clock, SystemClock
 
 RECOVERY_SECONDS = 30.0  # after a throttle, back to the full rate within this
 THROTTLE_COOLDOWN = 1.0  # one burst of throttles cuts the rate once
 MIN_RATE = 1.0
+INTERRUPT_CHECK = 1.0  # how often a queued call checks for Ctrl-C
 SPACING_EPSILON = 1e-6  # so that float rounding never fits rate + 1 grants in a second
+
+
+class CallCancelled(BotoCoreError):  # type: ignore[misc]  # botocore is untyped
+    """The run was interrupted while this call waited for its turn: it was never sent."""
+
+    fmt = "control-plane call cancelled: the run was interrupted"
 
 
 @dataclass(order=True)
@@ -47,11 +56,14 @@ class _Ticket:
 class CallBudget:
     """A token bucket with a priority queue and AIMD rate. Thread-safe."""
 
-    def __init__(self, rate: float, clock: Clock | None = None) -> None:
+    def __init__(
+        self, rate: float, clock: Clock | None = None, interrupt: threading.Event | None = None
+    ) -> None:
         if rate <= 0:
             raise ValueError(f"control-plane budget must be positive, got {rate}")
         self.max_rate = float(rate)
         self.clock: Clock = clock or SystemClock()
+        self.interrupt = interrupt
         self._lock = threading.Lock()
         self._queue: list[_Ticket] = []
         self._sequence = itertools.count()
@@ -76,6 +88,7 @@ class CallBudget:
         """Block until this call may be sent; returns when it was granted (clock time).
 
         ``slack``: seconds this call can wait without harm (its due time is now + slack).
+        Raises CallCancelled once ``interrupt`` is set: a stopping run sends nothing more.
         """
         with self._lock:
             now = self.clock.now()
@@ -85,6 +98,10 @@ class CallBudget:
         while True:
             with self._lock:
                 now = self.clock.now()
+                if self.interrupt is not None and self.interrupt.is_set():
+                    self._queue.remove(ticket)
+                    heapq.heapify(self._queue)
+                    raise CallCancelled()
                 if self._queue[0] is ticket:
                     if now >= self._next_grant:
                         heapq.heappop(self._queue)
@@ -100,7 +117,7 @@ class CallBudget:
                     ticket.ready.clear()
                     wait = None
             if wait is None:
-                ticket.ready.wait()
+                ticket.ready.wait(None if self.interrupt is None else INTERRUPT_CHECK)
             else:
                 self.clock.sleep(wait)
 
