@@ -267,6 +267,13 @@ def render(rows: list[dict[str, Any]]) -> str:
             f"operations held; budget {'saturated' if saturated else 'not saturated'} "
             f"({row['calls_per_second_mean']} calls/s on average); CPU seconds: CLI {row['cli_cpu_seconds']}, "
             f"endpoint {row['endpoint_cpu_seconds']} over {row['wall_seconds']} s."
+            + (
+                f" More tables than --max-operations: the {row['tables'] * row['indexes_per_table']} builds ran "
+                f"in waves of at most {row['max_operations']}, so every table spent part of its time queued "
+                "for a slot, and the slowest table's time is close to the wall time by construction."
+                if row["tables"] > row["max_operations"]
+                else ""
+            )
         )
     lines += [
         "",
