@@ -122,9 +122,12 @@ class AccountLimitApp:
         self.app: Callable[..., Any] = endpoint._server.app
         self.cap = cap
         self.refused = 0
+        self.lock = threading.Lock()  # one UpdateTable at a time: count, then start
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        if environ.get("HTTP_X_AMZ_TARGET", "").endswith(".UpdateTable"):
+        if not environ.get("HTTP_X_AMZ_TARGET", "").endswith(".UpdateTable"):
+            return self.app(environ, start_response)
+        with self.lock:
             plane = self.endpoint.plane
             with plane.lock:
                 for key in list(plane.operations):
@@ -141,7 +144,7 @@ class AccountLimitApp:
                 ).encode()
                 start_response("400 Bad Request", [("Content-Type", "application/x-amz-json-1.0")])
                 return [body]
-        return self.app(environ, start_response)
+            return list(self.app(environ, start_response))
 
 
 def test_the_accounts_operation_limit_is_waited_out_not_reported() -> None:
