@@ -17,8 +17,10 @@ from multigsi.cli.exits import Exit, help_epilog
 from multigsi.cli.failures import explain
 from multigsi.cli.options import AwsTarget, aws_options, spec_options
 from multigsi.cli.run import execute_apply, missing_table, plans_for, report_retry
+from multigsi.engine.account import DEFAULT_CALLS_PER_SECOND
 from multigsi.engine.ownership import Ownership
 from multigsi.engine.reconcile import Reconciler
+from multigsi.engine.slots import DEFAULT_MAX_OPERATIONS
 from multigsi.errors import MultigsiError, TableNotFoundError
 from multigsi.spec.model import TableSpec
 
@@ -130,6 +132,26 @@ def plan(
     metavar="SECONDS",
     help="Stop cleanly before this many seconds and report what is left (default: no limit).",
 )
+@click.option(
+    "--max-calls-per-second",
+    type=click.FloatRange(min=1, max=2500),
+    default=DEFAULT_CALLS_PER_SECOND,
+    show_default=True,
+    metavar="N",
+    help="Control-plane calls (DescribeTable, UpdateTable, GetMetricData) this run may make per "
+    "second, shared by all its tables. DynamoDB allows 2,500/s per account for every caller "
+    "together; the default leaves almost all of it to them and still looks at a thousand tables "
+    "every 20 s. Halved for a while whenever DynamoDB throttles.",
+)
+@click.option(
+    "--max-operations",
+    type=click.IntRange(min=1),
+    default=DEFAULT_MAX_OPERATIONS,
+    show_default=True,
+    metavar="N",
+    help="Index creates/deletes/updates in flight at once across all tables (DynamoDB allows 500 "
+    "table operations per account). Tables beyond it queue, first come first served.",
+)
 def apply(
     specs: tuple[TableSpec, ...],
     ownership: Ownership,
@@ -137,15 +159,29 @@ def apply(
     yes: bool,
     as_json: bool,
     timeout: float | None,
+    max_calls_per_second: float,
+    max_operations: int,
 ) -> None:
     """Make the tables' indexes match SPEC, one index change at a time.
 
-    Several tables are applied concurrently; each table serially. Deletes and
-    replacements ask for confirmation unless --yes (without a terminal to ask, apply
-    refuses them and changes nothing). Safe to interrupt (Ctrl-C) and to re-run: it
-    continues from whatever the table shows.
+    All tables are applied at once, each table serially, within the account's limits
+    (--max-calls-per-second, --max-operations). Deletes and replacements ask for
+    confirmation unless --yes (without a terminal to ask, apply refuses them and changes
+    nothing). Safe to interrupt (Ctrl-C) and to re-run: it continues from whatever the
+    table shows.
     """
-    sys.exit(execute_apply(target, specs, ownership, yes=yes, as_json=as_json, timeout=timeout))
+    sys.exit(
+        execute_apply(
+            target,
+            specs,
+            ownership,
+            yes=yes,
+            as_json=as_json,
+            timeout=timeout,
+            calls_per_second=max_calls_per_second,
+            max_operations=max_operations,
+        )
+    )
 
 
 @cli.command()

@@ -1,38 +1,33 @@
 """Live progress for `multigsi apply`: one row per table, with the index in flight, its
 phase (allocating / backfilling / deleting / updating), elapsed time, percent and ETA
 when CloudWatch knows them. Every step and every finished index is also printed as a log
-line, so a non-interactive log (CI) keeps the history."""
+line, so a non-interactive log (CI) keeps the history.
+
+With more than ``ROWS_LIMIT`` tables a row each would scroll off the screen, so the view
+summarises instead (:mod:`multigsi.cli.summary`): how many tables are in each phase, the
+slowest few, and an overall ETA."""
 
 from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
 
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.table import Table
 from rich.text import Text
 
 from multigsi.cli.render import STYLE, seconds
-from multigsi.engine.plan import Plan, Step
-from multigsi.engine.reconcile import Event, IndexProgress, Retrying, StepIssued
-
-
-@dataclass
-class _TableState:
-    planned: int
-    issued: int = 0
-    current: Step | None = None
-    in_flight: tuple[IndexProgress, ...] = ()
-    done: bool = False
-    issued_at: dict[str, float] = field(default_factory=dict)
+from multigsi.cli.summary import ROWS_LIMIT, TableState, summary_view
+from multigsi.engine.plan import Plan
+from multigsi.engine.reconcile import Event, Retrying, StepIssued
 
 
 class ProgressView:
     def __init__(self, console: Console, plans: list[Plan]) -> None:
         self.console = console
         self.lock = threading.Lock()
-        self.tables = {plan.table_name: _TableState(planned=len(plan.steps)) for plan in plans}
+        self.tables = {plan.table_name: TableState(planned=len(plan.steps)) for plan in plans}
+        self.build_seconds: list[float] = []  # how long finished index changes took
 
     def observe(self, event: Event) -> None:
         # Print only after releasing the lock: the Live refresh thread holds the console's
@@ -43,7 +38,7 @@ class ProgressView:
             self.console.print(line, highlight=False)
 
     def _update(self, event: Event) -> list[Text]:
-        state = self.tables.setdefault(event.table_name, _TableState(planned=0))
+        state = self.tables.setdefault(event.table_name, TableState(planned=0))
         prefix = (f"{event.table_name}: ", "cyan")
         if isinstance(event, StepIssued):
             state.issued += 1
@@ -59,14 +54,20 @@ class ProgressView:
         for item in state.in_flight:
             if item.name not in still:
                 began = state.issued_at.pop(item.name, None)
-                took = f" after {seconds(time.monotonic() - began)}" if began is not None else ""
+                took = ""
+                if began is not None:
+                    self.build_seconds.append(time.monotonic() - began)
+                    took = f" after {seconds(self.build_seconds[-1])}"
                 outcome = "deleted" if event.live.index(item.name) is None else "ACTIVE"
                 lines.append(Text.assemble(prefix, f"{item.name} {outcome}{took}"))
         state.in_flight = event.progress
         state.done = event.plan.empty and not event.live.busy
         return lines
 
-    def __rich__(self) -> Table:
+    def __rich__(self) -> RenderableType:
+        if len(self.tables) > ROWS_LIMIT:
+            with self.lock:
+                return summary_view(self.tables, self.build_seconds)
         table = Table(box=None, padding=(0, 2), show_edge=False)
         for column in ("Table", "Steps", "Index", "Phase", "Elapsed", "Progress", "ETA"):
             table.add_column(column, style="dim" if column in ("Elapsed", "ETA") else None)

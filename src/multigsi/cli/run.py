@@ -19,6 +19,7 @@ from multigsi.cli.exits import Exit
 from multigsi.cli.failures import where
 from multigsi.cli.options import AwsTarget
 from multigsi.cli.progress import ProgressView
+from multigsi.engine.account import DEFAULT_CALLS_PER_SECOND, AccountLimits
 from multigsi.engine.clock import SystemClock
 from multigsi.engine.live import LiveTable
 from multigsi.engine.many import apply_tables
@@ -26,6 +27,7 @@ from multigsi.engine.ownership import Ownership
 from multigsi.engine.plan import Plan
 from multigsi.engine.progress import CloudWatchProgress
 from multigsi.engine.reconcile import ApplyResult, Event, Observer, Outcome, Reconciler, Retrying
+from multigsi.engine.slots import DEFAULT_MAX_OPERATIONS
 from multigsi.errors import TableNotFoundError
 from multigsi.spec.model import TableSpec
 
@@ -40,9 +42,17 @@ class Unconfirmed(click.ClickException):
 
 
 def reconcilers(
-    target: AwsTarget, observer: Observer | None = None, interrupt: threading.Event | None = None
+    target: AwsTarget,
+    observer: Observer | None = None,
+    interrupt: threading.Event | None = None,
+    limits: AccountLimits | None = None,
 ) -> Callable[[TableSpec], Reconciler]:
+    """Reconcilers sharing one pair of clients, held to ``limits`` (the account's call
+    budget and operation slots; default: a fresh one with the default limits)."""
+    limits = limits or AccountLimits()
     dynamodb, cloudwatch = target.clients()
+    dynamodb = limits.wrap(dynamodb)
+    limits.attach(cloudwatch)
     clock = SystemClock(interrupt)
     progress = CloudWatchProgress(cloudwatch, clock)
 
@@ -56,10 +66,13 @@ def reconcilers(
 
 
 def plans_for(
-    target: AwsTarget, specs: tuple[TableSpec, ...], ownership: Ownership
+    target: AwsTarget,
+    specs: tuple[TableSpec, ...],
+    ownership: Ownership,
+    limits: AccountLimits | None = None,
 ) -> list[tuple[LiveTable, Plan]]:
     """Read and validate every table before anything changes: one bad table stops all."""
-    make = reconcilers(target, report_retry)
+    make = reconcilers(target, report_retry, limits=limits)
     plans = []
     for spec in specs:
         reconciler = make(spec)
@@ -90,8 +103,12 @@ def execute_apply(
     yes: bool,
     as_json: bool,
     timeout: float | None,
+    calls_per_second: float = DEFAULT_CALLS_PER_SECOND,
+    max_operations: int = DEFAULT_MAX_OPERATIONS,
 ) -> int:
-    plans = plans_for(target, specs, ownership)
+    interrupt = threading.Event()
+    limits = AccountLimits(calls_per_second, max_operations, interrupt=interrupt)
+    plans = plans_for(target, specs, ownership, limits)
     if not as_json:
         for live, plan in plans:
             render.plan_text(out, live, plan)
@@ -110,21 +127,25 @@ def execute_apply(
             )
         return EXIT_OK
     confirm_destruction([plan for _, plan in plans], yes)
-    interrupt = threading.Event()
-    previous = signal.signal(signal.SIGINT, lambda *_: interrupt.set())
-    view = ProgressView(out, [plan for _, plan in plans])
-    make = reconcilers(target, None if as_json else view.observe, interrupt)
     clock = SystemClock()
     deadline = clock.now() + timeout if timeout else None
+    limits.deadline = deadline
+    previous = signal.signal(signal.SIGINT, lambda *_: interrupt.set())
+    view = ProgressView(out, [plan for _, plan in plans])
+    make = reconcilers(target, None if as_json else view.observe, interrupt, limits)
     try:
         if as_json:
-            results = apply_tables(make, specs, ownership, deadline=deadline, interrupt=interrupt)
+            results = apply_tables(
+                make, specs, ownership, deadline=deadline, interrupt=interrupt, limits=limits
+            )
         else:
             with Live(view, console=out, refresh_per_second=4, transient=True):
-                results = apply_tables(make, specs, ownership, deadline=deadline, interrupt=interrupt)
+                results = apply_tables(
+                    make, specs, ownership, deadline=deadline, interrupt=interrupt, limits=limits
+                )
     finally:
         signal.signal(signal.SIGINT, previous)
-    return report(results, specs, as_json, timeout)
+    return report(results, specs, as_json, timeout, limits)
 
 
 def confirm_destruction(plans: list[Plan], yes: bool) -> None:
@@ -149,6 +170,7 @@ def report(
     specs: tuple[TableSpec, ...],
     as_json: bool,
     timeout: float | None = None,
+    limits: AccountLimits | None = None,
 ) -> int:
     code = EXIT_OK
     documents: list[dict[str, Any]] = []
@@ -167,8 +189,24 @@ def report(
         if not as_json:
             print_result(result, timeout)
     if as_json:
-        click.echo(json.dumps({"tables": documents}, indent=2))
+        document: dict[str, Any] = {"tables": documents}
+        if limits is not None:
+            document["control_plane"] = control_plane_json(limits)
+        click.echo(json.dumps(document, indent=2))
     return code
+
+
+def control_plane_json(limits: AccountLimits) -> dict[str, Any]:
+    """What the run asked of the account's control plane, for --json."""
+    return {
+        "max_calls_per_second": limits.budget.max_rate,
+        "calls": limits.budget.granted,
+        "busiest_second_calls": limits.budget.busiest_second,
+        "throttled": limits.budget.throttles,
+        "max_operations": limits.slots.limit,
+        "peak_operations_in_flight": limits.slots.peak,
+        "operations_refused_by_account": limits.slots.refusals,
+    }
 
 
 def print_result(result: ApplyResult, timeout: float | None = None) -> None:

@@ -1,0 +1,260 @@
+"""Many tables at once against the local endpoint over real HTTP: every table's loop in
+flight together, within one call budget and one cap on operations in flight."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from multigsi import Outcome, Ownership, Reconciler
+from multigsi.engine.account import AccountLimits
+from multigsi.engine.many import apply_tables
+from multigsi.engine.reconcile import ApplyResult
+from multigsi.local import LocalDynamoDB, Timing
+from multigsi.local.faults import FaultInjector, FaultRates
+from tests.conftest import create_table, make_client
+from tests.integration.test_apply import spec_for
+from tests.integration.test_cli import run
+
+TWO = (("by-a", "a"), ("by-b", "b"))
+OLD_CAP = 32  # tables at a time before issue 15
+
+
+def apply_many(
+    endpoint: LocalDynamoDB, names: list[str], limits: AccountLimits
+) -> list[ApplyResult | Exception]:
+    client = limits.wrap(make_client(endpoint.url))
+    specs = [spec_for(name, *TWO) for name in names]
+
+    def reconciler_for(spec: Any) -> Reconciler:
+        return Reconciler(client)
+
+    return apply_tables(reconciler_for, specs, Ownership.everything(), limits=limits)
+
+
+def tables(endpoint: LocalDynamoDB, prefix: str, count: int) -> list[str]:
+    client = make_client(endpoint.url)
+    names = [f"{prefix}-{number:03d}" for number in range(count)]
+    for name in names:
+        create_table(client, name, items=0)
+    return names
+
+
+def operations(endpoint: LocalDynamoDB, names: Iterable[str]) -> list[tuple[str, float, float]]:
+    """(table, start, end) of every index operation the endpoint ran on these tables."""
+    wanted = set(names)
+    started: dict[tuple[str, str], float] = {}
+    spans = []
+    for event in sorted(endpoint.plane.events, key=lambda item: item.at):
+        if event.table not in wanted:
+            continue
+        if event.kind == "started":
+            started[(event.table, event.index)] = event.at
+        elif event.kind == "finished" and (event.table, event.index) in started:
+            spans.append((event.table, started.pop((event.table, event.index)), event.at))
+    assert not started, f"operations never seen finishing: {started}"
+    return spans
+
+
+def peak(spans: list[tuple[str, float, float]]) -> int:
+    edges = sorted([(start, 1) for _, start, _ in spans] + [(end, -1) for _, _, end in spans])
+    current = best = 0
+    for _, change in edges:
+        current += change
+        best = max(best, current)
+    return best
+
+
+def assert_converged(results: list[ApplyResult | Exception]) -> None:
+    problems = [r for r in results if isinstance(r, Exception) or r.outcome is not Outcome.CONVERGED]
+    assert problems == []
+
+
+@pytest.fixture(scope="module")
+def five_second_builds() -> Iterator[LocalDynamoDB]:
+    with LocalDynamoDB(timing=Timing(build_seconds=5.0, seed=15)) as local:
+        yield local
+
+
+def test_more_tables_than_the_old_cap_all_start_their_first_build_together(
+    five_second_builds: LocalDynamoDB,
+) -> None:
+    """With 32 tables at a time, the 33rd began only after a whole table had converged;
+    now every table's first build is under way before any first build has finished."""
+    names = tables(five_second_builds, "together", OLD_CAP + 8)
+    limits = AccountLimits(calls_per_second=50)
+    results = apply_many(five_second_builds, names, limits)
+    assert_converged(results)
+    spans = operations(five_second_builds, names)
+    first: dict[str, tuple[float, float]] = {}
+    for table, start, end in sorted(spans, key=lambda span: span[1]):
+        first.setdefault(table, (start, end))
+    assert len(first) == len(names)
+    last_first_start = max(start for start, _ in first.values())
+    earliest_first_end = min(end for _, end in first.values())
+    assert last_first_start < earliest_first_end
+    assert limits.budget.busiest_second <= 50
+
+
+def test_operations_in_flight_never_exceed_the_cap(endpoint: LocalDynamoDB) -> None:
+    names = tables(endpoint, "capped", 8)
+    limits = AccountLimits(max_operations=3)
+    results = apply_many(endpoint, names, limits)
+    assert_converged(results)
+    assert peak(operations(endpoint, names)) == 3  # reached, never passed
+    assert limits.slots.peak == 3
+    assert limits.slots.in_flight == 0
+
+
+class AccountLimitApp:
+    """Stands in for DynamoDB's account-wide cap on table operations (500 on AWS), which
+    the local endpoint does not enforce on this branch: UpdateTable is refused with a
+    LimitExceededException while ``cap`` index operations are in flight."""
+
+    def __init__(self, endpoint: LocalDynamoDB, cap: int) -> None:
+        self.endpoint = endpoint
+        self.app: Callable[..., Any] = endpoint._server.app
+        self.cap = cap
+        self.refused = 0
+        self.lock = threading.Lock()  # one UpdateTable at a time: count, then start
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if not environ.get("HTTP_X_AMZ_TARGET", "").endswith(".UpdateTable"):
+            return self.app(environ, start_response)
+        with self.lock:
+            plane = self.endpoint.plane
+            with plane.lock:
+                for key in list(plane.operations):
+                    plane.settle(key)
+                busy = sum(len(ops) for ops in plane.operations.values())
+            if busy >= self.cap:
+                self.refused += 1
+                body = json.dumps(
+                    {
+                        "__type": "com.amazonaws.dynamodb.v20120810#LimitExceededException",
+                        "message": f"Subscriber limit exceeded: only {self.cap} tables can be "
+                        "created, updated or deleted simultaneously",
+                    }
+                ).encode()
+                start_response("400 Bad Request", [("Content-Type", "application/x-amz-json-1.0")])
+                return [body]
+            return list(self.app(environ, start_response))
+
+
+def test_the_accounts_operation_limit_is_waited_out_not_reported() -> None:
+    with LocalDynamoDB(timing=Timing(build_seconds=1.0, seed=3)) as local:
+        limit = AccountLimitApp(local, cap=2)
+        local._server.app = limit
+        names = tables(local, "account", 5)
+        limits = AccountLimits(max_operations=5)  # more than the account allows
+        results = apply_many(local, names, limits)
+        assert_converged(results)
+        assert limit.refused > 0
+        assert limits.slots.refusals > 0
+        assert peak(operations(local, names)) <= 2
+
+
+def test_throttling_slows_the_whole_run_down_and_it_still_converges() -> None:
+    injector = FaultInjector(FaultRates(throttle=0.2), seed=7)
+    with LocalDynamoDB(timing=Timing(build_seconds=1.0, seed=4), faults=injector) as local:
+        names = tables(local, "throttled", 5)
+        limits = AccountLimits(calls_per_second=40)
+        results = apply_many(local, names, limits)
+        assert_converged(results)
+        assert limits.budget.throttles > 0
+        assert limits.budget.rate() < 40
+
+
+def test_apply_reports_every_table_and_what_it_asked_of_the_control_plane(
+    endpoint: LocalDynamoDB, tmp_path: Path
+) -> None:
+    names = tables(endpoint, "cli-many", 14)
+    spec = [
+        {
+            "TableName": name,
+            "AttributeDefinitions": [{"AttributeName": "a", "AttributeType": "S"}],
+            "GlobalSecondaryIndexes": [
+                {
+                    "IndexName": "by-a",
+                    "KeySchema": [{"AttributeName": "a", "KeyType": "HASH"}],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            ],
+        }
+        for name in names
+    ]
+    path = tmp_path / "tables.json"
+    path.write_text(json.dumps(spec))
+    done = run(
+        endpoint,
+        "apply",
+        str(path),
+        "--json",
+        "--yes",
+        "--max-calls-per-second",
+        "20",
+        "--max-operations",
+        "4",
+    )
+    assert done.returncode == 0, done.stderr
+    document = json.loads(done.stdout)
+    assert [table["table"] for table in document["tables"]] == names
+    assert {table["outcome"] for table in document["tables"]} == {"converged"}
+    plane = document["control_plane"]
+    assert plane["max_calls_per_second"] == 20 and plane["max_operations"] == 4
+    assert 0 < plane["busiest_second_calls"] <= 20
+    assert plane["peak_operations_in_flight"] == 4
+    assert peak(operations(endpoint, names)) <= 4
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("--max-operations", "0"), ("--max-calls-per-second", "0"), ("--max-calls-per-second", "x")],
+)
+def test_bad_limits_are_refused_before_anything_changes(
+    endpoint: LocalDynamoDB, option: str, value: str
+) -> None:
+    done = run(endpoint, "apply", "tests/specs/does-not-matter.yaml", option, value)
+    assert done.returncode == 1  # every error is 1, a bad option included (cli/exits.py)
+    assert option in done.stderr
+
+
+def test_an_interrupted_run_stops_every_table_without_more_calls(five_second_builds: LocalDynamoDB) -> None:
+    """Tables queued for the budget when Ctrl-C comes send nothing more: each stops with
+    what it saw last, reported as interrupted (not as an error)."""
+    names = tables(five_second_builds, "interrupted", 20)
+    interrupt = threading.Event()
+    limits = AccountLimits(calls_per_second=5, interrupt=interrupt)
+    client = limits.wrap(make_client(five_second_builds.url))
+    for name in names:  # as `apply` does: every table read (and checked) first
+        client.describe_table(TableName=name)
+    results: list[ApplyResult | Exception] = []
+    specs = [spec_for(name, *TWO) for name in names]
+    worker = threading.Thread(
+        target=lambda: results.extend(
+            apply_tables(
+                lambda spec: Reconciler(client),
+                specs,
+                Ownership.everything(),
+                interrupt=interrupt,
+                limits=limits,
+            )
+        )
+    )
+    worker.start()
+    while limits.budget.granted < len(names) + 5:
+        time.sleep(0.05)
+    interrupt.set()
+    granted = limits.budget.granted
+    worker.join(timeout=60)
+    assert not worker.is_alive()
+    assert limits.budget.granted <= granted + 1  # at most the one already granted
+    assert [r.outcome if isinstance(r, ApplyResult) else r for r in results] == [Outcome.INTERRUPTED] * len(
+        names
+    )
