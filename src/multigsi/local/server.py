@@ -214,6 +214,7 @@ class ControlPlaneMiddleware:
             {
                 "wsgi.input": io.BytesIO(data),
                 "CONTENT_LENGTH": str(len(data)),
+                "CONTENT_TYPE": "application/x-amz-json-1.0",  # moto guesses the protocol from it
                 "HTTP_X_AMZ_TARGET": TARGET_PREFIX + operation,
             }
         )
