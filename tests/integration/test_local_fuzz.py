@@ -132,7 +132,7 @@ def send(url: str, operation: str, body: Any) -> tuple[int, bytes]:
         headers={"X-Amz-Target": f"DynamoDB_20120810.{operation}", "Content-Type": "application/x-amz-json-1.0"},
     )  # fmt: skip
     try:
-        with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 - loopback test endpoint
+        with urllib.request.urlopen(request, timeout=10) as answer:
             return answer.status, answer.read()
     except urllib.error.HTTPError as error:
         return error.code, error.read()

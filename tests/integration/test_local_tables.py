@@ -336,7 +336,7 @@ def post(url: str, operation: str, body: bytes) -> tuple[int, dict[str, Any]]:
         headers={"X-Amz-Target": f"DynamoDB_20120810.{operation}", "Content-Type": "application/x-amz-json-1.0"},
     )  # fmt: skip
     try:
-        with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 - loopback test endpoint
+        with urllib.request.urlopen(request, timeout=10) as answer:
             return answer.status, json.loads(answer.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read())
@@ -379,19 +379,19 @@ def test_missing_table_name_is_a_validation_error(endpoint: LocalDynamoDB) -> No
 def test_only_dynamodb_is_served_without_cors(endpoint: LocalDynamoDB) -> None:
     reset = urllib.request.Request(endpoint.url + "/moto-api/reset", data=b"", method="POST")
     with pytest.raises(urllib.error.HTTPError) as refused:
-        urllib.request.urlopen(reset, timeout=10)  # noqa: S310 - loopback test endpoint
+        urllib.request.urlopen(reset, timeout=10)
     assert refused.value.code == 404
     sts = urllib.request.Request(
         endpoint.url + "/", data=b"Action=GetCallerIdentity&Version=2011-06-15", method="POST"
     )
     with pytest.raises(urllib.error.HTTPError) as other:
-        urllib.request.urlopen(sts, timeout=10)  # noqa: S310
+        urllib.request.urlopen(sts, timeout=10)
     assert other.value.code == 404
     request = urllib.request.Request(
         endpoint.url, data=b"{}", method="POST",
         headers={"X-Amz-Target": "DynamoDB_20120810.ListTables", "Origin": "https://evil.example"},
     )  # fmt: skip
-    with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310
+    with urllib.request.urlopen(request, timeout=10) as answer:
         assert not [name for name in answer.headers if name.lower().startswith("access-control-")]
 
 
@@ -401,7 +401,7 @@ def test_reset_only_when_asked() -> None:
         client.create_table(
             TableName="wiped", AttributeDefinitions=PK, KeySchema=KEY, BillingMode="PAY_PER_REQUEST"
         )
-        urllib.request.urlopen(  # noqa: S310
+        urllib.request.urlopen(
             urllib.request.Request(local.url + "/moto-api/reset", data=b"", method="POST"), timeout=10
         )
         assert client.list_tables()["TableNames"] == []
@@ -462,4 +462,8 @@ def test_control_plane_rate_is_throttled() -> None:
                 codes.append(error.response["Error"]["Code"])
         if time.monotonic() - started < 1.0:  # all within one second: the sixth on are refused
             assert codes == ["ok"] * 5 + ["ThrottlingException"] * 3
-        client.put_item  # data calls are not control-plane calls: never throttled here
+        # Data calls are not control-plane calls: never throttled here.
+        assert (
+            error_of(client.get_item, TableName="missing", Key={"pk": {"S": "x"}})[0]
+            == "ResourceNotFoundException"
+        )

@@ -19,3 +19,16 @@ def wait_for_table(client: Any, name: str, *, timeout: float = 30.0) -> None:
         if time.monotonic() >= deadline:
             raise TimeoutError(f"table {name} is not ACTIVE after {timeout:g} s")
         time.sleep(POLL_SECONDS)
+
+
+def wait_for_table_gone(client: Any, name: str, *, timeout: float = 30.0) -> None:
+    """Return once DescribeTable says ``name`` does not exist (DeleteTable answers DELETING)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            client.describe_table(TableName=name)
+        except client.exceptions.ResourceNotFoundException:
+            return
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"table {name} still exists after {timeout:g} s")
+        time.sleep(POLL_SECONDS)
