@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from multigsi.local import LocalDynamoDB, Timing
@@ -140,6 +140,10 @@ def send(url: str, operation: str, body: Any) -> tuple[int, bytes]:
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(request=requests())
+@example(
+    request=("CreateTable", {**VALID["CreateTable"], "AttributeDefinitions": [None]})
+)  # found by this fuzz
+@example(request=("Query", {**VALID["Query"], "ExpressionAttributeValues": {":v": {"S": 5}}}))
 def test_malformed_bodies_never_get_a_500(fuzz_endpoint: LocalDynamoDB, request: tuple[str, Any]) -> None:
     operation, body = request
     status, answer = send(fuzz_endpoint.url, operation, body)

@@ -85,6 +85,12 @@ EXPECTED_MAP = "Expected map or null"
 EXPECTED_STRUCTURE = "Expected null"
 NOT_JSON = "Start of structure or map found where not expected."  # (unconfirmed) body not a JSON object
 
+# AttributeValue (dynalite's validateAttributeValue, asserted against AWS).
+ATTRIBUTE_VALUE_EMPTY = (
+    "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes"
+)
+ATTRIBUTE_VALUE_SEVERAL = "Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes"
+
 # Existence and phases.
 TABLE_NOT_FOUND = "Requested resource not found: Table: {name} not found"
 TABLE_NOT_ACTIVE = "Requested resource not found"  # (unconfirmed wording) data call on a CREATING table

@@ -70,6 +70,9 @@ class ControlPlaneMiddleware:
         except AwsError as error:
             self.plane.record(key, "refused", "", f"{operation}: {error.code}")
             status, headers, answer = _error(error)
+        except Exception:  # a bug here: still answer as DynamoDB would, in JSON
+            logging.getLogger(__name__).exception("local endpoint failed on %s", operation)
+            status, headers, answer = _error(AwsError("InternalServerError", "Internal server error", 500))
         return _respond(start_response, status, headers, answer)
 
     def _inject(

@@ -24,7 +24,7 @@ class Kind(StrEnum):
     LIST = "List"
     MAP = "Map"
     STRUCT = "Structure"
-    ANY = "Any"  # a value moto checks (attribute values)
+    ATTRIBUTE = "AttributeValue"  # {"S": "x"}, {"L": [...]}: checked by ATTRIBUTE_TYPES
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,20 @@ def struct(children: Mapping[str, Member], *, not_null: bool = False) -> Member:
 def listing(item: Member, **constraints: object) -> Member:
     return Member(Kind.LIST, item=item, **constraints)  # type: ignore[arg-type]
 
+
+# An AttributeValue holds exactly one of these (API_AttributeValue).
+ATTRIBUTE_TYPES: Mapping[str, Member] = {
+    "S": Member(Kind.STRING),
+    "N": Member(Kind.STRING),
+    "B": Member(Kind.STRING),
+    "BOOL": Member(Kind.BOOLEAN),
+    "NULL": Member(Kind.BOOLEAN),
+    "SS": Member(Kind.LIST, item=Member(Kind.STRING)),
+    "NS": Member(Kind.LIST, item=Member(Kind.STRING)),
+    "BS": Member(Kind.LIST, item=Member(Kind.STRING)),
+    "L": Member(Kind.LIST, item=Member(Kind.ATTRIBUTE)),
+    "M": Member(Kind.MAP, item=Member(Kind.ATTRIBUTE)),
+}
 
 TABLE_NAME = string(not_null=True, pattern=NAME_PATTERN)  # length: a message of its own
 INDEX_NAME = string(not_null=True, pattern=NAME_PATTERN, min_length=3, max_length=255)
@@ -160,8 +174,8 @@ READ = struct(
         "ConsistentRead": Member(Kind.BOOLEAN),
         "ScanIndexForward": Member(Kind.BOOLEAN),
         "ExpressionAttributeNames": Member(Kind.MAP, item=string()),
-        "ExpressionAttributeValues": Member(Kind.MAP, item=Member(Kind.ANY)),
-        "ExclusiveStartKey": Member(Kind.MAP, item=Member(Kind.ANY)),
+        "ExpressionAttributeValues": Member(Kind.MAP, item=Member(Kind.ATTRIBUTE)),
+        "ExclusiveStartKey": Member(Kind.MAP, item=Member(Kind.ATTRIBUTE)),
         "Segment": Member(Kind.LONG, minimum=0),
         "TotalSegments": Member(Kind.LONG, minimum=1),
     }

@@ -18,11 +18,12 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from multigsi.local import messages
 from multigsi.local.errors import AwsError
-from multigsi.local.shapes import SHAPES, Kind, Member, struct
+from multigsi.local.shapes import ATTRIBUTE_TYPES, SHAPES, Kind, Member, struct
 
 MAX_LISTED_ERRORS = 10  # Coral lists at most this many problems in one message
 
@@ -71,12 +72,12 @@ def _java_class(value: float) -> str:
 
 def _typed(value: Any, member: Member) -> Any:
     """Raise SerializationException for a value of the wrong JSON type; floor Longs."""
-    if value is None or (member.kind is Kind.ANY and isinstance(value, dict)):
+    if value is None:
         return value
     kind = member.kind
     if isinstance(value, list) and kind is not Kind.LIST:
         raise _serialization(messages.UNEXPECTED_LIST)
-    if isinstance(value, dict) and kind not in (Kind.MAP, Kind.STRUCT):
+    if isinstance(value, dict) and kind not in (Kind.MAP, Kind.STRUCT, Kind.ATTRIBUTE):
         raise _serialization(messages.UNEXPECTED_STRUCTURE)
     if kind is Kind.STRING:
         if isinstance(value, bool):
@@ -110,12 +111,27 @@ def _typed(value: Any, member: Member) -> Any:
             raise _serialization(messages.EXPECTED_MAP)
         assert member.item is not None
         return {key: _typed(item, member.item) for key, item in value.items()}
-    if not isinstance(value, dict):  # STRUCT or ANY
+    if not isinstance(value, dict):  # STRUCT or ATTRIBUTE
         raise _serialization(messages.EXPECTED_STRUCTURE)
+    if kind is Kind.ATTRIBUTE:
+        return _attribute_value(value)
     typed = dict(value)
     for name, child in member.children.items():
         if name in typed:
             typed[name] = _typed(typed[name], child)
+    return typed
+
+
+def _attribute_value(value: dict[str, Any]) -> dict[str, Any]:
+    """An AttributeValue: each member of its JSON type, and exactly one data type set."""
+    typed = {
+        name: _typed(item, ATTRIBUTE_TYPES[name]) for name, item in value.items() if name in ATTRIBUTE_TYPES
+    }
+    present = [name for name, item in typed.items() if item is not None]
+    if not present:
+        raise AwsError("ValidationException", messages.ATTRIBUTE_VALUE_EMPTY)
+    if len(present) > 1:
+        raise AwsError("ValidationException", messages.ATTRIBUTE_VALUE_SEVERAL)
     return typed
 
 
@@ -144,7 +160,10 @@ def _constraints(value: Any, member: Member, path: str, problems: list[str]) -> 
         fail(messages.ENUM.format(values=", ".join(member.values)))
     if member.kind is Kind.LIST and member.item is not None:
         for position, item in enumerate(value, start=1):
-            _constraints(item, member.item, f"{path}.{position}.member", problems)
+            _constraints(item, replace(member.item, not_null=True), f"{path}.{position}.member", problems)
+    elif member.kind is Kind.MAP and member.item is not None:
+        for key, item in value.items():
+            _constraints(item, replace(member.item, not_null=True), f"{path}.{key}.member", problems)
     elif member.kind is Kind.STRUCT:
         for name, child in member.children.items():
             _constraints(value.get(name), child, f"{path}.{_lower_first(name)}", problems)
