@@ -121,6 +121,7 @@ def hand_off_gaps() -> dict[str, Any]:
 
     from multigsi.harness import LocalCloudFormation, Stack
     from multigsi.local import LocalDynamoDB, Timing
+    from multigsi.local.waiting import wait_for_table
 
     with LocalDynamoDB(timing=Timing(build_seconds=2.0, min_jitter_seconds=0.0, jitter=0.0)) as endpoint:
         client = boto3.client(
@@ -134,6 +135,7 @@ def hand_off_gaps() -> dict[str, Any]:
             TableName="handoff", AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}], BillingMode="PAY_PER_REQUEST",
         )  # fmt: skip
+        wait_for_table(client, "handoff")
         properties = {
             "TableName": "handoff",
             "AttributeDefinitions": [{"AttributeName": f"k{n}", "AttributeType": "S"} for n in range(4)],

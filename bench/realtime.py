@@ -17,6 +17,7 @@ from bench.workloads import Workload, run, spec_for
 from multigsi.engine.ownership import Ownership
 from multigsi.engine.reconcile import Reconciler
 from multigsi.local import LocalDynamoDB, Timing
+from multigsi.local.waiting import wait_for_table
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ def compare(strategy: Strategy, *, indexes: int = 3, seed: int = 11) -> Comparis
             TableName=table, AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}], BillingMode="PAY_PER_REQUEST",
         )  # fmt: skip
+        wait_for_table(client, table)
         started = time.monotonic()
         result = Reconciler(client, policy=strategy.make_policy()).apply(
             spec_for(table, indexes), Ownership.everything()

@@ -20,6 +20,7 @@ from multigsi.harness import LocalCloudFormation, Stack
 from multigsi.harness.faults import HarnessFaults
 from multigsi.local import LocalDynamoDB, Timing
 from multigsi.local.faults import FaultInjector, FaultRates
+from multigsi.local.waiting import wait_for_table
 
 POOL = "abcdef"
 SERVICE_TIMEOUT = 40
@@ -191,6 +192,7 @@ def _create(client: Any, scenario: Scenario) -> None:
         TableName=scenario.table, KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}], BillingMode=scenario.billing,
         AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S"} for a in sorted(attributes)], **extra,
     )  # fmt: skip
+    wait_for_table(client, scenario.table)  # CreateTable answers CREATING, as on AWS
     for number in range(scenario.items):
         item = {
             "pk": {"S": f"item-{number}"},

@@ -15,11 +15,22 @@ import pytest
 from botocore.config import Config
 
 from multigsi.local import LocalDynamoDB, Timing
+from multigsi.local.waiting import wait_for_table
 
 pytest_plugins = ["multigsi.harness.pytest_plugin"]
 
 BUILD_SECONDS = 1.0  # the index build time of the plugin's local_dynamodb
+# CreateTable/DeleteTable/table updates take this long here: non-zero, so every test meets
+# the CREATING phase, and short, so the suite does not slow down.
+TABLE_SECONDS = 0.1
 _names = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def local_dynamodb() -> Iterator[LocalDynamoDB]:
+    """The plugin's endpoint (1 s index builds) with the suite's shorter table phases."""
+    with LocalDynamoDB(timing=Timing(build_seconds=BUILD_SECONDS, table_seconds=TABLE_SECONDS)) as local:
+        yield local
 
 
 @pytest.fixture(scope="session")
@@ -97,6 +108,7 @@ def create_table(
         BillingMode=billing,
         **extra,
     )
+    wait_for_table(client, name)
     for number in range(items):
         client.put_item(
             TableName=name,
@@ -113,5 +125,5 @@ def cloudformation_factory(local_cloudformation: Any) -> Any:
 @pytest.fixture(scope="session")
 def slow_endpoint() -> Iterator[LocalDynamoDB]:
     """Builds of 20 s or more: for deadlines that must pass while an index is in flight."""
-    with LocalDynamoDB(timing=Timing(build_seconds=20.0)) as local:
+    with LocalDynamoDB(timing=Timing(build_seconds=20.0, table_seconds=TABLE_SECONDS)) as local:
         yield local

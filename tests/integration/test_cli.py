@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from multigsi.local import LocalDynamoDB
+from multigsi.local.waiting import wait_for_table_gone
 from tests.conftest import create_table, gsi
 
 SPECS = Path(__file__).parent.parent / "specs"
@@ -69,6 +70,7 @@ def orders(client: Any) -> str:
     client_tables = client.list_tables()["TableNames"]
     if "cli-orders" in client_tables:
         client.delete_table(TableName="cli-orders")
+        wait_for_table_gone(client, "cli-orders")  # DeleteTable answers DELETING, as on AWS
     create_table(client, "cli-orders")
     return "cli-orders"
 

@@ -13,7 +13,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from multigsi.local import messages
-from tests.conftest import BUILD_SECONDS, create_table
+from tests.conftest import BUILD_SECONDS, create_table, wait_for_table
 
 ALL = {"ProjectionType": "ALL"}
 
@@ -294,7 +294,7 @@ def test_delete_or_update_of_missing_index_is_refused(raw_client: Any, table_nam
         GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "nope"}}],
     ) == (
         "ResourceNotFoundException",
-        messages.DELETE_MISSING.format(name="nope"),
+        messages.INDEX_DELETE_MISSING.format(name="nope"),
     )
     update = {"Update": {"IndexName": "nope", "OnDemandThroughput": {"MaxReadRequestUnits": 5}}}
     assert error_of(raw_client.update_table, TableName=table_name, GlobalSecondaryIndexUpdates=[update]) == (
@@ -347,6 +347,7 @@ def test_fault_injection_answers_with_aws_errors_and_changes_nothing() -> None:
             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
             BillingMode="PAY_PER_REQUEST",
         )
+        wait_for_table(client, "faulty")
         code, message = error_of(
             client.update_table,
             TableName="faulty",

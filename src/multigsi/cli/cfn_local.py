@@ -11,6 +11,7 @@ from rich.console import Console
 from multigsi.cli.options import AwsTarget
 from multigsi.harness import LocalCloudFormation, Stack
 from multigsi.local import LocalDynamoDB, Timing
+from multigsi.local.waiting import wait_for_table
 from multigsi.spec.files import read_document
 
 
@@ -68,6 +69,7 @@ def _create(client: Any, table: str) -> None:
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
         BillingMode="PAY_PER_REQUEST",
     )
+    wait_for_table(client, table)  # CreateTable answers CREATING, as on AWS
     for number in range(20):
         item = {"pk": {"S": f"item-{number}"}, "customer": {"S": f"c{number % 4}"}, "status": {"S": "placed"}}
         client.put_item(TableName=table, Item=item)

@@ -21,6 +21,7 @@ from multigsi.cli.run import EXIT_OK, execute_apply
 from multigsi.engine.ownership import Ownership
 from multigsi.engine.reconcile import Reconciler
 from multigsi.local import LocalDynamoDB, Timing
+from multigsi.local.waiting import wait_for_table
 from multigsi.spec.parse import parse_table_spec
 
 TABLE = "demo-orders"
@@ -119,6 +120,7 @@ def _seed(client: Any, items: int) -> None:
         KeySchema=[{"AttributeName": "order_id", "KeyType": "HASH"}],
         BillingMode="PAY_PER_REQUEST",
     )
+    wait_for_table(client, TABLE)  # CreateTable answers CREATING, as on AWS
     for start in range(0, items, 25):
         batch = [{"PutRequest": {"Item": _item(n)}} for n in range(start, min(items, start + 25))]
         client.batch_write_item(RequestItems={TABLE: batch})

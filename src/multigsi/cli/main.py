@@ -242,25 +242,60 @@ def status(
     "(rates per request; limit/inuse on UpdateTable only; latency=RATE:SECONDS).",
 )
 @click.option("--fault-seed", default=0, show_default=True, type=int, help="Seed of the fault injection.")
+@click.option(
+    "--table-seconds",
+    default=0.5,
+    show_default=True,
+    type=click.FloatRange(0.0, 3600.0),
+    help="How long a table stays CREATING, UPDATING (throughput/billing change) or DELETING.",
+)
+@click.option(
+    "--max-table-operations",
+    default=500,
+    show_default=True,
+    type=click.IntRange(1, 100_000),
+    help="Account limit: tables being created/updated/deleted plus index creates/deletes at once.",
+)
+@click.option(
+    "--control-plane-rate",
+    default=None,
+    type=click.FloatRange(min=1.0),
+    help="Account limit: control-plane requests a second (ThrottlingException above). Default: none.",
+)
+@click.option("--allow-reset", is_flag=True, help="Serve POST /moto-api/reset, which drops every table.")
 def local(
-    host: str, port: int, index_build_seconds: float, seconds_per_item: float, faults: str, fault_seed: int
+    host: str,
+    port: int,
+    index_build_seconds: float,
+    seconds_per_item: float,
+    faults: str,
+    fault_seed: int,
+    table_seconds: float,
+    max_table_operations: int,
+    control_plane_rate: float | None,
+    allow_reset: bool,
 ) -> None:
     """Serve a local DynamoDB endpoint whose index builds behave like AWS's.
 
-    Tables and items are moto's; index creates go CREATING (allocating, then
-    backfilling) → ACTIVE over the build time, deletes go DELETING → gone, and a second
-    create or delete while one is in flight gets AWS's LimitExceededException. Point any
-    SDK at it, e.g. AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:8000.
+    Tables and items are moto's; tables go CREATING → ACTIVE and DELETING → gone over
+    --table-seconds, index creates go CREATING (allocating, then backfilling) → ACTIVE over
+    the build time, deletes go DELETING → gone, and a second create or delete while one
+    is in flight gets AWS's LimitExceededException. Requests are validated as DynamoDB
+    does. Only DynamoDB is served. Point any SDK at it, e.g.
+    AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:8000.
     """
-    from multigsi.local import LocalDynamoDB, Timing
+    from multigsi.local import Limits, LocalDynamoDB, Timing
     from multigsi.local.faults import FaultInjector, FaultRates, FaultSpecError
 
     try:
         injector = FaultInjector(FaultRates.parse(faults), fault_seed) if faults else None
     except FaultSpecError as error:
         raise click.BadParameter(str(error), param_hint="--faults") from None
-    timing = Timing(build_seconds=index_build_seconds, seconds_per_item=seconds_per_item)
-    endpoint = LocalDynamoDB(host, port, timing, faults=injector)
+    timing = Timing(
+        build_seconds=index_build_seconds, seconds_per_item=seconds_per_item, table_seconds=table_seconds
+    )
+    limits = Limits(max_table_operations=max_table_operations, control_plane_rate=control_plane_rate)
+    endpoint = LocalDynamoDB(host, port, timing, faults=injector, limits=limits, allow_reset=allow_reset)
     out.print(
         f"Local DynamoDB on [bold]{endpoint.url}[/] (index builds take {index_build_seconds:g}s). Ctrl-C stops it.",
         soft_wrap=True,
