@@ -2,7 +2,15 @@
 
 Invoke (POST /2015-03-31/functions/NAME/invocations) runs the handler in a thread with a
 context whose remaining time counts down from the function's timeout; an ``Event``
-invocation answers 202 at once, as Lambda does. A PUT to /responses/TOKEN is recorded.
+invocation answers 202 at once, as Lambda does. ``deny_self_invoke`` refuses the function's
+own Invoke calls (a role without ``lambda:InvokeFunction``) with AccessDeniedException,
+while CloudFormation's deliveries (signed with the ``cloudformation`` access key) still run.
+
+A PUT to /responses/TOKEN is recorded, as S3 would store it, unless its body is over 4096
+bytes (CloudFormation: "Response object is too long") or its URL has expired: response
+URLs are valid for two hours (``X-Amz-Expires=7200`` from ``X-Amz-Date``, in the harness
+clock, which a test moves forward with ``advance``). A POST to / is CloudFormation's
+query API, answered by ``cloudformation_api``.
 """
 
 from __future__ import annotations
@@ -15,11 +23,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs
 
 from multigsi.harness.faults import HarnessFaults, InvocationKilled
 
 Handler = Callable[[Any, Any], Any]
 ASYNC_RETRIES = 2  # Lambda retries a failed asynchronous invocation twice
+MAX_RESPONSE_BYTES = 4096
+RESPONSE_URL_SECONDS = 7200
+CLOUDFORMATION_KEY = "cloudformation"  # the access key CloudFormation's deliveries are signed with
 
 
 @dataclass
@@ -84,6 +96,11 @@ class LambdaService:
         self.invocations: list[Invocation] = []
         self.puts: list[RecordedPut] = []
         self.fail_next_puts = 0
+        self.refused_puts: list[tuple[int, str]] = []  # (HTTP status, why)
+        self.deny_self_invoke = False
+        self.denied_invokes = 0
+        self.clock_offset = 0.0
+        self.cloudformation_api: Callable[[dict[str, str]], tuple[int, str]] | None = None
         self.running = 0
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._request_handler())
         self._server.daemon_threads = True
@@ -101,6 +118,14 @@ class LambdaService:
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+    def now(self) -> float:
+        """The harness clock (wall time, moved on by ``advance``): what expiry is judged by."""
+        return time.time() + self.clock_offset
+
+    def advance(self, seconds: float) -> None:
+        with self.lock:
+            self.clock_offset += seconds
 
     def invoke_async(self, event: dict[str, Any]) -> None:
         if (
@@ -151,7 +176,15 @@ class LambdaService:
     def _record_put(self, token: str, path: str, body: bytes) -> int:
         if self.faults is not None and self.faults.happens("put_failure"):
             return 500
+        query = parse_qs(path.partition("?")[2])
+        issued = float((query.get("X-Amz-Date") or ["0"])[0] or 0)
         with self.lock:
+            if issued and self.now() > issued + RESPONSE_URL_SECONDS:
+                self.refused_puts.append((403, "the response URL has expired"))
+                return 403
+            if len(body) > MAX_RESPONSE_BYTES:
+                self.refused_puts.append((400, "Response object is too long"))
+                return 400
             if self.fail_next_puts > 0:
                 self.fail_next_puts -= 1
                 return 500
@@ -179,13 +212,51 @@ class LambdaService:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
+            def _denied(self) -> bool:
+                signer = self.headers.get("Authorization", "").partition("Credential=")[2].partition("/")[0]
+                if not service.deny_self_invoke or signer == CLOUDFORMATION_KEY:
+                    return False
+                with service.lock:
+                    service.denied_invokes += 1
+                answer = json.dumps(
+                    {"Type": "User", "message": "not authorized to perform: lambda:InvokeFunction"}
+                ).encode()
+                self.send_response(403)
+                self.send_header("x-amzn-ErrorType", "AccessDeniedException")
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+                return True
+
+            def _cloudformation(self) -> None:
+                params = {k: v[0] for k, v in parse_qs(self._body().decode()).items()}
+                if service.cloudformation_api is None:
+                    status, xml = (
+                        400,
+                        "<ErrorResponse><Error><Code>InvalidAction</Code></Error></ErrorResponse>",
+                    )
+                else:
+                    status, xml = service.cloudformation_api(params)
+                answer = xml.encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "text/xml")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
             def do_POST(self) -> None:
+                if self.path.split("?")[0] == "/":
+                    self._cloudformation()
+                    return
                 if not (
                     self.path.startswith("/2015-03-31/functions/") and self.path.endswith("/invocations")
                 ):
                     self.send_error(404)
                     return
                 event = json.loads(self._body() or b"{}")
+                if self._denied():
+                    return
                 if self.headers.get("X-Amz-Invocation-Type", "RequestResponse") == "Event":
                     service.invoke_async(event)
                     self.send_response(202)
