@@ -2,8 +2,8 @@
 
 Invoke (POST /2015-03-31/functions/NAME/invocations) runs the handler in a thread with a
 context whose remaining time counts down from the function's timeout; an ``Event``
-invocation answers 202 at once, as Lambda does. ``deny_self_invoke`` refuses the function's
-own Invoke calls (a role without ``lambda:InvokeFunction``) with AccessDeniedException,
+invocation answers 202 at once, as Lambda does. ``deny_self_invokes = n`` refuses the
+function's own next n Invoke calls (a role without ``lambda:InvokeFunction``) with AccessDeniedException,
 while CloudFormation's deliveries (signed with the ``cloudformation`` access key) still run.
 
 A PUT to /responses/TOKEN is recorded, as S3 would store it, unless its body is over 4096
@@ -97,7 +97,7 @@ class LambdaService:
         self.puts: list[RecordedPut] = []
         self.fail_next_puts = 0
         self.refused_puts: list[tuple[int, str]] = []  # (HTTP status, why)
-        self.deny_self_invoke = False
+        self.deny_self_invokes = 0
         self.denied_invokes = 0
         self.clock_offset = 0.0
         self.cloudformation_api: Callable[[dict[str, str]], tuple[int, str]] | None = None
@@ -214,9 +214,10 @@ class LambdaService:
 
             def _denied(self) -> bool:
                 signer = self.headers.get("Authorization", "").partition("Credential=")[2].partition("/")[0]
-                if not service.deny_self_invoke or signer == CLOUDFORMATION_KEY:
-                    return False
                 with service.lock:
+                    if service.deny_self_invokes <= 0 or signer == CLOUDFORMATION_KEY:
+                        return False
+                    service.deny_self_invokes -= 1
                     service.denied_invokes += 1
                 answer = json.dumps(
                     {"Type": "User", "message": "not authorized to perform: lambda:InvokeFunction"}
