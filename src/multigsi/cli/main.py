@@ -14,7 +14,8 @@ from multigsi.cli import render
 from multigsi.cli.console import err, out
 from multigsi.cli.options import AwsTarget, aws_options, spec_options
 from multigsi.cli.run import EXIT_CHANGES, EXIT_ERROR, execute_apply, plans_for
-from multigsi.engine.ownership import Ownership
+from multigsi.engine.live import LiveTable
+from multigsi.engine.ownership import Claims, Ownership, owners_of
 from multigsi.engine.reconcile import Reconciler
 from multigsi.errors import MultigsiError
 from multigsi.spec.model import TableSpec
@@ -125,6 +126,11 @@ def plan(
     metavar="SECONDS",
     help="Stop cleanly before this many seconds and report what is left (default: no limit).",
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Delete or replace indexes a CloudFormation resource owns (drift the stack will not know about).",
+)
 def apply(
     specs: tuple[TableSpec, ...],
     ownership: Ownership,
@@ -132,6 +138,7 @@ def apply(
     yes: bool,
     as_json: bool,
     timeout: float | None,
+    force: bool,
 ) -> None:
     """Make the tables' indexes match SPEC, one index change at a time.
 
@@ -139,11 +146,15 @@ def apply(
     replacements ask for confirmation unless --yes. Safe to interrupt (Ctrl-C) and to
     re-run: it continues from whatever the table shows.
 
+    An index a CloudFormation resource owns (see `multigsi status`) is never deleted or
+    replaced unless --force: change the stack's template instead.
+
     \b
     Exit status: 0 converged, 1 error, 3 stopped by --timeout with work left,
+    4 refused: an index to delete or replace is owned by a CloudFormation resource,
     130 interrupted.
     """
-    sys.exit(execute_apply(target, specs, ownership, yes=yes, as_json=as_json, timeout=timeout))
+    sys.exit(execute_apply(target, specs, ownership, yes=yes, as_json=as_json, timeout=timeout, force=force))
 
 
 @cli.command()
@@ -157,7 +168,9 @@ def apply(
 def status(
     spec: str | None, tables: tuple[str, ...], logical_id: str | None, target: AwsTarget, as_json: bool
 ) -> None:
-    """Show the live indexes of the tables in SPEC, or of --table NAME."""
+    """Show the live indexes of the tables in SPEC, or of --table NAME, with each index's
+    owner: the CloudFormation stack and logical id that created or adopted it, or
+    "unmanaged"."""
     from multigsi.spec.files import load_specs
 
     if not spec and not tables:
@@ -166,12 +179,23 @@ def status(
     names = [s.table_name for s in specs] + list(tables)
     reconciler = Reconciler(target.clients()[0])
     lives = [reconciler.read(name) for name in names]
+    owners = [_owners(reconciler.client, live) for live in lives]
     if as_json:
-        click.echo(json.dumps({"tables": [render.status_json(live) for live in lives]}, indent=2))
+        documents = [render.status_json(live, o) for live, o in zip(lives, owners, strict=True)]
+        click.echo(json.dumps({"tables": documents}, indent=2))
         return
     for position, live in enumerate(lives):
         wanted = {index.name for index in specs[position].indexes} if position < len(specs) else None
-        out.print(render.status_table(live, wanted))
+        out.print(render.status_table(live, wanted, owners[position]))
+
+
+def _owners(client: Any, live: LiveTable) -> Claims | None:
+    """The ownership record, or None when it cannot be read (no ListTagsOfResource permission)."""
+    try:
+        return owners_of(client, live.arn, [index.name for index in live.indexes])
+    except Exception as error:
+        err.print(f"[yellow]Owners unknown for {live.name}:[/] {error}", highlight=False)
+        return None
 
 
 @cli.command()

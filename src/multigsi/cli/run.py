@@ -20,13 +20,14 @@ from multigsi.cli.progress import ProgressView
 from multigsi.engine.clock import SystemClock
 from multigsi.engine.live import LiveTable
 from multigsi.engine.many import apply_tables
-from multigsi.engine.ownership import Ownership
+from multigsi.engine.ownership import Ownership, owners_of
 from multigsi.engine.plan import Plan
 from multigsi.engine.progress import CloudWatchProgress
 from multigsi.engine.reconcile import ApplyResult, Observer, Outcome, Reconciler
 from multigsi.spec.model import TableSpec
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_INCOMPLETE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_OWNED = 4  # apply would delete or replace an index a CloudFormation resource owns
 
 
 def reconcilers(
@@ -61,8 +62,17 @@ def execute_apply(
     yes: bool,
     as_json: bool,
     timeout: float | None,
+    force: bool = False,
 ) -> int:
     plans = plans_for(target, specs, ownership)
+    owned = [] if force else owned_and_doomed(target, plans)
+    if owned:
+        err.print(
+            "[red]Refusing:[/] " + "; ".join(owned) + ". The stack would not know (drift); change the "
+            "stack's template instead, or re-run with --force.",
+            highlight=False,
+        )
+        return EXIT_OWNED
     if not as_json:
         for live, plan in plans:
             render.plan_text(out, live, plan)
@@ -96,6 +106,23 @@ def execute_apply(
     finally:
         signal.signal(signal.SIGINT, previous)
     return report(results, specs, as_json)
+
+
+def owned_and_doomed(target: AwsTarget, plans: list[tuple[LiveTable, Plan]]) -> list[str]:
+    """Indexes the plans would delete or replace that a CloudFormation resource owns."""
+    found = []
+    client = target.clients()[0]
+    for live, plan in plans:
+        doomed = [step.index_name for step in plan.steps if step.destructive]
+        if not doomed:
+            continue
+        claims = owners_of(client, live.arn, doomed)
+        found += [
+            f"{live.name}.{name} is owned by CloudFormation resource {claim.describe()}"
+            for name in doomed
+            if (claim := claims.of(name)) is not None
+        ]
+    return found
 
 
 def confirm_destruction(plans: list[Plan], yes: bool) -> None:
