@@ -119,3 +119,17 @@ def test_write_refuses_before_passing_fifty_tags_and_aws_tags_do_not_count() -> 
     with pytest.raises(OwnershipError, match="needs 2 more tag"):
         full.write([Claim("by-a", ME, Origin.CREATED)], full.read(["by-a"]))
     assert tag_key("by-a") not in full.client.tags
+
+
+def test_a_lagging_tag_read_does_not_turn_this_requests_new_index_into_an_adopted_one() -> None:
+    """ListTagsOfResource is eventually consistent: the next hop learns from the continuation
+    which indexes this request created, and the record lays that over a read without them."""
+    from multigsi.cfn.event import Continuation, _continuation
+
+    carried = _continuation(Continuation(1.0, 3, True, ("by-a",)).to_json())
+    assert carried is not None and carried.created == ("by-a",)
+    record = TableRecord(_Tags(0), "arn:table")  # the read shows no claim yet
+    record.remember(Claim(name, ME, Origin.CREATED) for name in carried.created)
+    claims = record.read(["by-a"])
+    assert claims_for(ME, ["by-a"], ["by-a"], [], claims).write == ()
+    assert claims.of("by-a") == Claim("by-a", ME, Origin.CREATED)

@@ -40,7 +40,7 @@ from multigsi.cfn.response import FAILED, SUCCESS, Answer, ResponseSender, refus
 from multigsi.engine.aws import LAMBDA_CLIENT_CONFIG
 from multigsi.engine.clock import Clock, SystemClock
 from multigsi.engine.live import LiveTable
-from multigsi.engine.ownership import Owner, Ownership, OwnershipError, TableRecord
+from multigsi.engine.ownership import Claim, Origin, Owner, Ownership, OwnershipError, TableRecord
 from multigsi.engine.plan import Action, Plan
 from multigsi.engine.progress import CloudWatchProgress
 from multigsi.engine.reconcile import (
@@ -142,6 +142,7 @@ class CustomResourceHandler:
         hop_end = invocation_end - _reserve(remaining, 0.1, 2, 30)
         deadline = min(answer_by, hop_end)
         state.changed = continuation.changed
+        state.carried = continuation.created
         outcome = self._converge(request, continuation, log, deadline, state)
         if isinstance(outcome, _Pending):
             if answer_by <= hop_end or continuation.hop + 1 >= MAX_HOPS:
@@ -150,7 +151,12 @@ class CustomResourceHandler:
             else:
                 handed = self._hand_off(
                     request,
-                    replace(continuation, hop=continuation.hop + 1, changed=state.changed),
+                    replace(
+                        continuation,
+                        hop=continuation.hop + 1,
+                        changed=state.changed,
+                        created=state.created(request),
+                    ),
                     context,
                     log,
                 )
@@ -167,7 +173,9 @@ class CustomResourceHandler:
         ):
             # The PUT kept failing and this invocation is out of time. The answer follows from the
             # table's state, so a fresh invocation can work it out again and send it.
-            following = replace(continuation, hop=continuation.hop + 1, changed=state.changed)
+            following = replace(
+                continuation, hop=continuation.hop + 1, changed=state.changed, created=state.created(request)
+            )
             if continuation.hop + 1 < MAX_HOPS and self._hand_off(request, following, context, log):
                 return {**answered, "HandedOff": True}
         return answered
@@ -214,6 +222,7 @@ class CustomResourceHandler:
         # Validate against the live table and see what will be created, before recording anything.
         live, plan = reconciler.plan(spec, Ownership.listed_only(), deadline)
         record = state.record = TableRecord(reconciler.client, live.arn)
+        record.remember(Claim(name, me, Origin.CREATED) for name in state.carried)
         claims = record.read([index.name for index in live.indexes] + listed)
         to_create = [step.index_name for step in plan.steps if step.action is Action.CREATE]
         claiming = claims_for(me, listed, [index.name for index in live.indexes], to_create, claims)
@@ -403,6 +412,13 @@ class _HopState:
     changed: bool = False
     table_arn: str | None = None
     record: TableRecord | None = None
+    carried: tuple[str, ...] = ()  # indexes an earlier hop recorded as created
+
+    def created(self, request: CfnRequest) -> tuple[str, ...]:
+        if self.record is None:
+            return self.carried
+        return self.record.created_by(Owner.of(request.stack_id, request.logical_resource_id))
+
     last_in_flight: tuple[str, ...] = ()
 
     def observer(self, log: StructuredLog) -> Callable[[Event], None]:

@@ -239,6 +239,21 @@ class TableRecord:
                 return True
         return False
 
+    def remember(self, claims: Iterable[Claim]) -> None:
+        """Claims written by an earlier invocation of the same request, which a lagging read
+        may not show yet."""
+        for claim in claims:
+            self._written.setdefault(claim.index_name, claim)
+
+    def created_by(self, owner: Owner) -> tuple[str, ...]:
+        return tuple(
+            sorted(
+                n
+                for n, c in self._written.items()
+                if c is not None and c.owner == owner and c.origin is Origin.CREATED
+            )
+        )
+
     def wrote_any(self, owner: Owner) -> bool:
         return any(c is not None and c.owner == owner for c in self._written.values())
 
