@@ -4,6 +4,7 @@ holding exactly what the template says, with unmanaged and adopted indexes untou
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -225,3 +226,76 @@ def test_response_urls_expire_and_long_answers_are_refused(cloudformation_factor
     service.advance(7201)
     assert put(b"{}") == 403
     assert [status for status, _ in service.refused_puts] == [400, 403]
+
+
+def test_an_invocation_past_its_timeout_never_answers(local_dynamodb: LocalDynamoDB) -> None:
+    """The harness enforces Lambda's timeout: a handler that overruns is retried as Lambda
+    retries a timed-out asynchronous invocation, and its late answers never arrive."""
+    import time
+
+    from multigsi.harness import LocalCloudFormation
+
+    def slow(event: Any, context: Any) -> Any:
+        time.sleep(context.get_remaining_time_in_millis() / 1000 + 0.3)
+        from multigsi.cfn import lambda_handler
+
+        return lambda_handler(event, context)
+
+    with LocalCloudFormation(slow, dynamodb_url=local_dynamodb.url, lambda_timeout=1.0) as cloudformation:
+        response = cloudformation.deliver(
+            cloudformation.event("Create", {"TableName": "never-made", "ServiceTimeout": 2})
+        )
+        cloudformation.lambda_service.wait_idle(30)
+        assert response.status == "NONE"
+        service = cloudformation.lambda_service
+        assert len(service.invocations) == 3 and all(
+            "timed out" in (i.error or "") for i in service.invocations
+        )
+        assert len(service.dropped) == 3 and service.puts == []
+
+
+def test_a_duplicate_within_the_stack_keeps_the_index_while_either_lists_it(
+    cloudformation_factory: Any, client: Any, table_name: str
+) -> None:
+    """Two resources of one stack listing the same index: the later one takes it over, and
+    removing it hands the index back to the one still in the template."""
+    create_table(client, table_name)
+    stack = Stack(cloudformation_factory())
+    wanted = properties(table_name, ("by-a", "a"))
+    assert stack.deploy({"First": CustomResource(wanted), "Second": CustomResource(wanted)})
+    assert tags_of(client, table_name)["multigsi:gsi:by-a"].endswith("/Second/First")
+    assert stack.deploy({"First": CustomResource(wanted)})
+    assert "handed back: by-a to First" in stack.last.reason
+    assert sorted(indexes_of(client, table_name)) == ["by-a"]
+    assert stack.deploy({})
+    assert indexes_of(client, table_name) == {}
+
+
+def test_a_table_of_the_stack_still_creating_is_waited_for(
+    cloudformation_factory: Any, client: Any, table_name: str
+) -> None:
+    """The table is created without the conftest helper on purpose: the resource starts while
+    it may still be CREATING (when the local endpoint gives tables phases) and waits."""
+    client.create_table(
+        TableName=table_name,
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    stack = Stack(cloudformation_factory(lambda_timeout=4.0), tables={"Table": table_name})
+    assert stack.deploy({"Indexes": CustomResource(properties(table_name, ("by-a", "a")))}), stack.last.reason
+    assert sorted(indexes_of(client, table_name)) == ["by-a"]
+
+
+def test_delete_answers_at_once_when_the_table_is_deleting_or_gone(
+    endpoint: LocalDynamoDB, cloudformation_factory: Any, client: Any, table_name: str
+) -> None:
+    create_table(client, table_name)
+    stack = Stack(cloudformation_factory())
+    assert stack.create(properties(table_name, ("by-a", "a"))).status == "SUCCESS"
+    client.delete_table(TableName=table_name)  # DELETING for a while once tables have phases
+    started = len(endpoint.plane.events)
+    response = stack.delete()
+    assert response.status == "SUCCESS"
+    assert re.search(r"is being deleted|does not exist", response.reason), response.reason
+    assert [e for e in endpoint.plane.events[started:] if e.kind == "started"] == []

@@ -6,6 +6,12 @@ invocation answers 202 at once, as Lambda does. ``deny_self_invokes = n`` refuse
 function's own next n Invoke calls (a role without ``lambda:InvokeFunction``) with AccessDeniedException,
 while CloudFormation's deliveries (signed with the ``cloudformation`` access key) still run.
 
+Timeouts are enforced as far as a thread allows: each invocation sees the response URL
+with its own id appended (/responses/TOKEN/INVOCATION), and once it is past its timeout
+its answers and hand-offs are dropped (as from a process Lambda has ended: they never
+arrive), the attempt counts as an error and Lambda's retry runs. Its DynamoDB calls still
+happen, since a thread cannot be killed.
+
 A PUT to /responses/TOKEN is recorded, as S3 would store it, unless its body is over 4096
 bytes (CloudFormation: "Response object is too long") or its URL has expired: response
 URLs are valid for two hours (``X-Amz-Expires=7200`` from ``X-Amz-Date``, in the harness
@@ -102,6 +108,8 @@ class LambdaService:
         self.clock_offset = 0.0
         self.cloudformation_api: Callable[[dict[str, str]], tuple[int, str]] | None = None
         self.running = 0
+        self._deadlines: dict[str, float] = {}  # invocation id -> monotonic end of its timeout
+        self.dropped: list[tuple[str, str]] = []  # (what, invocation id) sent after a timeout
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._request_handler())
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
@@ -149,11 +157,15 @@ class LambdaService:
         try:
             for _attempt in range(1 + ASYNC_RETRIES):
                 context = LambdaContext(self.function_name, self.arn, self.timeout)
+                with self.lock:
+                    self._deadlines[context.aws_request_id] = context.started + self.timeout
                 error = None
                 try:
-                    self.handler(event, context)
+                    self.handler(_for_invocation(event, context.aws_request_id), context)
                 except (Exception, InvocationKilled) as caught:  # Lambda records the error and retries
                     error = f"{type(caught).__name__}: {caught}"
+                if time.monotonic() > context.started + self.timeout:
+                    error = f"Task timed out after {self.timeout:.2f} seconds"
                 hop = int((event.get("MultigsiContinuation") or {}).get("Hop", 0))
                 record = Invocation(
                     str(event.get("RequestId", "")),
@@ -172,6 +184,15 @@ class LambdaService:
             with self.lock:
                 self.running -= 1
                 self.lock.notify_all()
+
+    def ended(self, invocation: str | None) -> bool:
+        """Is ``invocation`` past its timeout (so anything it sends now never arrives)?"""
+        with self.lock:
+            deadline = self._deadlines.get(invocation or "")
+            if deadline is None or time.monotonic() <= deadline:
+                return False
+            self.dropped.append(("sent after its timeout", invocation or ""))
+            return True
 
     def _record_put(self, token: str, path: str, body: bytes) -> int:
         if self.faults is not None and self.faults.happens("put_failure"):
@@ -207,7 +228,9 @@ class LambdaService:
                 if not path.startswith("/responses/"):
                     self.send_error(404)
                     return
-                status = service._record_put(path.rsplit("/", 1)[1], self.path, self._body())
+                token, _, invocation = path.removeprefix("/responses/").partition("/")
+                body = self._body()
+                status = 200 if service.ended(invocation) else service._record_put(token, self.path, body)
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -258,6 +281,11 @@ class LambdaService:
                 event = json.loads(self._body() or b"{}")
                 if self._denied():
                     return
+                if service.ended(_invocation_of(event)):  # a hand-off from an ended invocation
+                    self.send_response(202)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 if self.headers.get("X-Amz-Invocation-Type", "RequestResponse") == "Event":
                     service.invoke_async(event)
                     self.send_response(202)
@@ -273,3 +301,22 @@ class LambdaService:
                 self.wfile.write(answer)
 
         return RequestHandler
+
+
+def _for_invocation(event: dict[str, Any], invocation: str) -> dict[str, Any]:
+    """The event as this invocation sees it: the response URL carries its id."""
+    url = event.get("ResponseURL")
+    if not isinstance(url, str) or "/responses/" not in url:
+        return event
+    head, _, tail = url.partition("/responses/")
+    path, mark, query = tail.partition("?")
+    token = path.split("/")[0]
+    return {**event, "ResponseURL": f"{head}/responses/{token}/{invocation}{mark}{query}"}
+
+
+def _invocation_of(event: dict[str, Any]) -> str | None:
+    url = event.get("ResponseURL")
+    if not isinstance(url, str) or "/responses/" not in url:
+        return None
+    path = url.partition("/responses/")[2].partition("?")[0]
+    return path.partition("/")[2] or None
