@@ -133,3 +133,37 @@ def test_a_lagging_tag_read_does_not_turn_this_requests_new_index_into_an_adopte
     claims = record.read(["by-a"])
     assert claims_for(ME, ["by-a"], ["by-a"], [], claims).write == ()
     assert claims.of("by-a") == Claim("by-a", ME, Origin.CREATED)
+
+
+class _Busy(_Tags):
+    """DynamoDB's tag call refusing while the table is busy, ``refusals`` times."""
+
+    def __init__(self, refusals: int) -> None:
+        super().__init__(0)
+        self.refusals = refusals
+
+    def tag_resource(self, ResourceArn: str, Tags: list[dict[str, str]]) -> None:
+        from botocore.exceptions import ClientError
+
+        if self.refusals > 0:
+            self.refusals -= 1
+            error = {"Error": {"Code": "ResourceInUseException", "Message": "Table is being updated"}}
+            raise ClientError(error, "TagResource")  # type: ignore[arg-type]
+        super().tag_resource(ResourceArn, Tags)
+
+
+def test_a_busy_table_is_retried_until_the_deadline_and_then_the_error_is_raised() -> None:
+    import random
+
+    from botocore.exceptions import ClientError
+
+    from multigsi.engine.clock import FakeClock
+
+    clock = FakeClock()
+    record = TableRecord(_Busy(3), "arn:table", clock, deadline=60.0, rng=random.Random(1))
+    record.write([Claim("by-a", ME, Origin.CREATED)], Claims())
+    assert tag_key("by-a") in record.client.tags and 0 < clock.now() < 60
+    late = TableRecord(_Busy(1000), "arn:table", FakeClock(), deadline=30.0, rng=random.Random(1))
+    with pytest.raises(ClientError):
+        late.write([Claim("by-a", ME, Origin.CREATED)], Claims())
+    assert late.clock.now() <= 30

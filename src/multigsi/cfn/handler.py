@@ -221,7 +221,7 @@ class CustomResourceHandler:
         listed = [index.name for index in spec.indexes]
         # Validate against the live table and see what will be created, before recording anything.
         live, plan = reconciler.plan(spec, Ownership.listed_only(), deadline)
-        record = state.record = TableRecord(reconciler.client, live.arn)
+        record = state.record = TableRecord(reconciler.client, live.arn, self.clock, deadline, self.rng)
         record.remember(Claim(name, me, Origin.CREATED) for name in state.carried)
         claims = record.read([index.name for index in live.indexes] + listed)
         to_create = [step.index_name for step in plan.steps if step.action is Action.CREATE]
@@ -273,7 +273,7 @@ class CustomResourceHandler:
         if isinstance(settled, _Pending):
             return settled
         me = Owner.of(request.stack_id, request.logical_resource_id)
-        record = state.record = TableRecord(reconciler.client, settled.arn)
+        record = state.record = TableRecord(reconciler.client, settled.arn, self.clock, deadline, self.rng)
         names = [index.name for index in settled.indexes] + list(listed_index_names(request.properties))
         claims = record.read(names)
         going = release_for(me, claims, stack.resource_exists)

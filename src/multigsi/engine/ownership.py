@@ -44,18 +44,24 @@ so the record needs at most 21 tags; ``write`` refuses clearly before going over
 TagResource and UntagResource are limited to five calls a second per account, so one
 write carries every tag of a change. Tag changes are eventually consistent (a read may
 lag a write by seconds): a ``TableRecord`` remembers what it wrote and lays that over
-what it reads.
+what it reads. A tag call the table refuses because it is busy (ResourceInUseException,
+whether DynamoDB does that while an index builds is unconfirmed) or that is throttled is
+retried with backoff until the caller's deadline.
 """
 
 from __future__ import annotations
 
 import hashlib
+import random
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any
 
+from multigsi.engine.clock import Clock, SystemClock
+from multigsi.engine.errors import ErrorKind, classify
+from multigsi.engine.waiting import backoff_delay
 from multigsi.errors import MultigsiError
 from multigsi.spec.model import TableSpec
 
@@ -206,13 +212,31 @@ class TableRecord:
 
     client: Any
     table_arn: str
+    clock: Clock = field(default_factory=SystemClock)
+    deadline: float | None = None
+    rng: random.Random = field(default_factory=random.Random)
     _written: dict[str, Claim | None] = field(default_factory=dict)
+
+    def _call(self, operation: str, **kwargs: Any) -> Any:
+        """One tag call, retried while the table is busy or the call throttled."""
+        attempt = 0
+        while True:
+            try:
+                return getattr(self.client, operation)(**kwargs)
+            except Exception as error:
+                classified = classify(error)
+                busy = classified.code == "ResourceInUseException" or classified.kind is ErrorKind.TRANSIENT
+                delay = backoff_delay(attempt, self.rng)
+                if not busy or self.deadline is None or self.clock.now() + delay > self.deadline:
+                    raise
+                self.clock.sleep(delay)
+                attempt += 1
 
     def tags(self) -> dict[str, str]:
         tags: dict[str, str] = {}
         kwargs: dict[str, Any] = {"ResourceArn": self.table_arn}
         while True:
-            page = self.client.list_tags_of_resource(**kwargs)
+            page = self._call("list_tags_of_resource", **kwargs)
             tags.update({t["Key"]: t.get("Value", "") for t in page.get("Tags", [])})
             if not page.get("NextToken"):
                 return tags
@@ -278,7 +302,7 @@ class TableRecord:
                 f"recording ownership of {', '.join(c.index_name for c in claims)} needs {len(new)} more "
                 f"tag(s) on {self.table_arn}, which already has {len(counted)}; DynamoDB allows {MAX_TAGS}"
             )
-        self.client.tag_resource(ResourceArn=self.table_arn, Tags=tags)
+        self._call("tag_resource", ResourceArn=self.table_arn, Tags=tags)
         self._written.update({c.index_name: c for c in claims})
 
     def forget(self, index_names: Iterable[str], current: Claims) -> None:
@@ -290,12 +314,14 @@ class TableRecord:
         keys = [tag_key(n) for n in names]
         stacks = sorted({c.owner.stack_uuid for c in left.values()})
         if stacks:
-            self.client.tag_resource(
-                ResourceArn=self.table_arn, Tags=[{"Key": STACKS_TAG, "Value": " ".join(stacks)}]
+            self._call(
+                "tag_resource",
+                ResourceArn=self.table_arn,
+                Tags=[{"Key": STACKS_TAG, "Value": " ".join(stacks)}],
             )
         else:
             keys.append(STACKS_TAG)
-        self.client.untag_resource(ResourceArn=self.table_arn, TagKeys=keys)
+        self._call("untag_resource", ResourceArn=self.table_arn, TagKeys=keys)
         self._written.update(dict.fromkeys(names))
 
 
