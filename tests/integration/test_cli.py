@@ -245,7 +245,7 @@ def test_cfn_local_plays_the_example_events() -> None:
         "Create: SUCCESS",
         "Update: SUCCESS",
         "Delete: SUCCESS",
-        "removed managed indexes: by-customer, by-status",
+        "removed indexes it created: by-customer, by-status",
     ):
         assert line in result.stdout
 

@@ -413,13 +413,12 @@ class _HopState:
     table_arn: str | None = None
     record: TableRecord | None = None
     carried: tuple[str, ...] = ()  # indexes an earlier hop recorded as created
+    last_in_flight: tuple[str, ...] = ()
 
     def created(self, request: CfnRequest) -> tuple[str, ...]:
         if self.record is None:
             return self.carried
         return self.record.created_by(Owner.of(request.stack_id, request.logical_resource_id))
-
-    last_in_flight: tuple[str, ...] = ()
 
     def observer(self, log: StructuredLog) -> Callable[[Event], None]:
         def observe(event: Event) -> None:

@@ -90,7 +90,7 @@ def release_for(
             delete.append(claim.index_name)
         else:
             release.append(claim.index_name)
-    return Release(tuple(delete), tuple(release), tuple(hand_back))
+    return Release(tuple(sorted(delete)), tuple(sorted(release)), tuple(hand_back))
 
 
 @dataclass
