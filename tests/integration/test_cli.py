@@ -278,7 +278,7 @@ def test_cfn_local_plays_the_example_events() -> None:
         "Create: SUCCESS",
         "Update: SUCCESS",
         "Delete: SUCCESS",
-        "removed managed indexes: by-customer, by-status",
+        "removed indexes it created: by-customer, by-status",
     ):
         assert line in result.stdout
 
@@ -287,3 +287,36 @@ def test_local_rejects_bad_fault_rates() -> None:
     result = run(None, "local", "--faults", "throttle=2")
     assert result.returncode == 1, "a usage error is an error: 2 means changes in `plan`"
     assert "a rate is between 0 and 1" in result.stderr
+
+
+def test_status_shows_owners_and_apply_refuses_to_drop_a_stack_owned_index(
+    endpoint: LocalDynamoDB, cloudformation_factory: Any, client: Any, table_name: str, tmp_path: Path
+) -> None:
+    from multigsi.harness import Stack
+    from tests.integration.test_cfn import properties
+
+    create_table(client, table_name, indexes=[gsi("by-x", "d")])
+    stack = Stack(cloudformation_factory(), name="orders")
+    assert stack.create(properties(table_name, ("by-a", "a"))).status == "SUCCESS"
+
+    shown = run(endpoint, "status", "--table", table_name)
+    assert shown.returncode == 0, shown.stderr
+    assert re.search(r"by-a .*orders/Indexes \(created\)", shown.stdout), shown.stdout
+    assert re.search(r"by-x .*unmanaged", shown.stdout), shown.stdout
+    document = json.loads(run(endpoint, "status", "--table", table_name, "--json").stdout)
+    owners = {i["name"]: i["owner"] for i in document["tables"][0]["indexes"]}
+    assert owners["by-x"] == "unmanaged"
+    assert owners["by-a"]["stack_name"] == "orders" and owners["by-a"]["logical_id"] == "Indexes"
+    assert owners["by-a"]["origin"] == "created"
+
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(f"TableName: {table_name}\nAttributeDefinitions: []\nGlobalSecondaryIndexes: []\n")
+    refused = run(endpoint, "apply", str(spec), "--yes")
+    assert refused.returncode == 5, refused.stdout + refused.stderr
+    assert f"{table_name}.by-a is owned by CloudFormation resource orders/Indexes (created)" in refused.stderr
+    assert sorted(
+        i["IndexName"] for i in client.describe_table(TableName=table_name)["Table"]["GlobalSecondaryIndexes"]
+    ) == ["by-a", "by-x"]
+    forced = run(endpoint, "apply", str(spec), "--yes", "--force", "--json")
+    assert forced.returncode == 0, forced.stdout + forced.stderr
+    assert "GlobalSecondaryIndexes" not in client.describe_table(TableName=table_name)["Table"]

@@ -121,9 +121,9 @@ def test_status_prints_one_row_per_line_without_boxes(
     rows = {line.split()[0]: line for line in lines(result.stdout)}
     assert "│" not in result.stdout and "─" not in result.stdout
     assert all(line == line.rstrip() for line in lines(result.stdout)), "no trailing padding"
-    assert rows["by-a"].split() == ["by-a", "ACTIVE", "a", "ALL", "on", "demand"]
+    assert rows["by-a"].split() == ["by-a", "ACTIVE", "a", "ALL", "on", "demand", "unmanaged"]
     assert "customer / placed_at" in rows["by-customer-and-placed-at"]
-    assert rows["Index"].split() == ["Index", "Status", "Key", "Projection", "Capacity"]
+    assert rows["Index"].split() == ["Index", "Status", "Key", "Projection", "Capacity", "Owner"]
 
 
 def test_template_hints_that_now_work(endpoint: LocalDynamoDB, client: Any, tmp_path: Path) -> None:

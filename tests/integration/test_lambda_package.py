@@ -240,7 +240,8 @@ from botocore.config import Config
 from botocore.exceptions import EndpointConnectionError
 calls = {"dynamodb": ("describe_table", {"TableName": "t"}),
          "lambda": ("invoke", {"FunctionName": "f", "InvocationType": "Event", "Payload": b"{}"}),
-         "cloudwatch": ("get_metric_data", {"MetricDataQueries": [], "StartTime": 0, "EndTime": 1})}
+         "cloudwatch": ("get_metric_data", {"MetricDataQueries": [], "StartTime": 0, "EndTime": 1}),
+         "cloudformation": ("describe_stacks", {"StackName": "s"})}
 reached = []
 for service in sys.argv[2:]:
     client = boto3.client(service, endpoint_url="http://127.0.0.1:9", config=Config(retries={"total_max_attempts": 1}, connect_timeout=1))

@@ -101,11 +101,16 @@ def test_iam_grants_only_what_the_handler_needs() -> None:
         actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
         for action in actions:
             assert "*" not in action, f"wildcard action {action}"
-            granted[action] = statement["Resource"]
+            if "Condition" not in statement:
+                granted[action] = statement["Resource"]
     assert set(granted) == {
         "dynamodb:DescribeTable", "dynamodb:UpdateTable", "cloudwatch:GetMetricData",
+        "dynamodb:ListTagsOfResource", "dynamodb:TagResource", "dynamodb:UntagResource",
+        "cloudformation:DescribeStacks", "cloudformation:DescribeStackResources",
+        "cloudformation:DescribeStackResource",
         "lambda:InvokeFunction", "logs:CreateLogStream", "logs:PutLogEvents",
     }  # fmt: skip
+    assert granted["cloudformation:DescribeStackResource"] == {"Ref": "AWS::StackId"}
     assert granted["dynamodb:UpdateTable"] == [
         {"Fn::GetAtt": ["OrdersTable", "Arn"]},
         {"Fn::Sub": "${OrdersTable.Arn}/index/*"},
@@ -115,3 +120,73 @@ def test_iam_grants_only_what_the_handler_needs() -> None:
     assert granted["cloudwatch:GetMetricData"] == "*"  # GetMetricData has no resource-level permissions
     role = template["Resources"]["MultigsiRole"]["Properties"]
     assert "ManagedPolicyArns" not in role
+
+
+def _evaluate(value: Any, stack_id: str) -> Any:
+    """Just enough of CloudFormation's intrinsics for the role's condition."""
+    if isinstance(value, dict) and list(value) == ["Ref"] and value["Ref"] == "AWS::StackId":
+        return stack_id
+    if isinstance(value, dict) and "Fn::Split" in value:
+        separator, text = value["Fn::Split"]
+        return _evaluate(text, stack_id).split(separator)
+    if isinstance(value, dict) and "Fn::Select" in value:
+        index, items = value["Fn::Select"]
+        return _evaluate(items, stack_id)[index]
+    if isinstance(value, dict) and "Fn::Join" in value:
+        separator, items = value["Fn::Join"]
+        return separator.join(_evaluate(item, stack_id) for item in items)
+    return value
+
+
+def test_role_reaches_an_old_table_after_a_replacement_only_through_the_ownership_tag() -> None:
+    """Issue 8 case 7: after a TableName change the role names only the new table, so the
+    old table is reached through the ``multigsi:stacks`` tag the ownership record writes,
+    and a table without this stack in that tag stays out of reach."""
+    import fnmatch
+
+    from multigsi.engine.ownership import STACKS_TAG, Claim, Claims, Origin, Owner, TableRecord
+
+    template = load_yaml(SHIPPED.read_text())
+    conditional = [s for s in statements(template) if "Condition" in s]
+    assert len(conditional) == 1
+    statement = conditional[0]
+    assert {"dynamodb:UpdateTable", "dynamodb:UntagResource", "dynamodb:DescribeTable"} <= set(
+        statement["Action"]
+    )
+    assert statement["Resource"]["Fn::Sub"].endswith(":table/*")
+    ((key, pattern),) = statement["Condition"]["StringLike"].items()
+    assert key == f"aws:ResourceTag/{STACKS_TAG}"
+    for unconditional in (s for s in statements(template) if "Condition" not in s):
+        resources = (
+            unconditional["Resource"]
+            if isinstance(unconditional["Resource"], list)
+            else [unconditional["Resource"]]
+        )
+        assert not any("table/*" in str(r) for r in resources), "no unconditioned access to every table"
+
+    mine = "arn:aws:cloudformation:us-east-1:123456789012:stack/orders/0b1c2d3e-aaaa-bbbb-cccc-123456789abc"
+    other = "arn:aws:cloudformation:us-east-1:123456789012:stack/reports/99999999-aaaa-bbbb-cccc-123456789abc"
+
+    class Recorder:
+        """Stands in for DynamoDB's TagResource: only the tags the record writes matter here."""
+
+        def __init__(self) -> None:
+            self.tags: list[dict[str, str]] = []
+
+        def tag_resource(self, ResourceArn: str, Tags: list[dict[str, str]]) -> None:
+            self.tags = Tags
+
+    recorder = Recorder()
+    record = TableRecord(recorder, "arn:aws:dynamodb:us-east-1:123456789012:table/old")
+    record.write(
+        [
+            Claim("by-a", Owner.of(other, "Idx"), Origin.CREATED),
+            Claim("by-b", Owner.of(mine, "Indexes"), Origin.CREATED),
+        ],
+        Claims(),
+    )
+    written = {t["Key"]: t["Value"] for t in recorder.tags}[STACKS_TAG]
+    assert fnmatch.fnmatchcase(written, _evaluate(pattern, mine))
+    assert not fnmatch.fnmatchcase(
+        written.replace(Owner.of(mine, "x").stack_uuid, ""), _evaluate(pattern, mine)
+    )

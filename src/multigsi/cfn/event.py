@@ -27,21 +27,31 @@ MAX_IDENTIFIER_LENGTH = {
 }
 CLOUDFORMATION_PROPERTIES = ("ServiceToken", "ServiceTimeout")
 DEFAULT_SERVICE_TIMEOUT = 3600
+MAX_CARRIED_NAMES = 25  # more than a table's default 20 indexes
 MAX_SERVICE_TIMEOUT = 3600
 
 
 @dataclass(frozen=True)
 class Continuation:
     """Carried from hop to hop: when the first invocation started (epoch seconds), how many
-    hand-offs so far, and whether any index change was made (it decides what a failed
-    Create's PhysicalResourceId says)."""
+    hand-offs so far, whether any index change was made, and the indexes this request
+    recorded as created (the table's tags say so too, but a tag read may lag a write by
+    seconds: the next hop must not mistake its own new index for one to adopt)."""
 
     first_invoked_at: float
     hop: int = 0
     changed: bool = False
+    created: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return {"FirstInvokedAt": self.first_invoked_at, "Hop": self.hop, "Changed": self.changed}
+        document: dict[str, Any] = {
+            "FirstInvokedAt": self.first_invoked_at,
+            "Hop": self.hop,
+            "Changed": self.changed,
+        }
+        if self.created:
+            document["Created"] = list(self.created)
+        return document
 
 
 @dataclass(frozen=True)
@@ -114,8 +124,12 @@ def _continuation(raw: object) -> Continuation | None:
     if not isinstance(raw, Mapping):
         return None
     try:
+        created = raw.get("Created", [])
+        if not isinstance(created, list) or len(created) > MAX_CARRIED_NAMES:
+            created = []
+        names = tuple(n for n in created if isinstance(n, str) and 3 <= len(n) <= 255)
         return Continuation(
-            float(raw["FirstInvokedAt"]), int(raw.get("Hop", 0)), bool(raw.get("Changed", False))
+            float(raw["FirstInvokedAt"]), int(raw.get("Hop", 0)), bool(raw.get("Changed", False)), names
         )
     except (KeyError, TypeError, ValueError):
         return None

@@ -6,8 +6,11 @@ asynchronous invocation of the same function, carrying the original event and a 
 continuation; the hop that finishes answers. Indexes are changed only by the engine's
 reconcile loop, so duplicate deliveries and concurrent invocations converge.
 
-Ownership: a resource manages exactly the indexes its properties list (now, and for an
-Update also before); it never touches any other index on the table.
+Ownership is recorded on the table (``multigsi.engine.ownership``) and decided by
+``multigsi.cfn.lifecycle``: a resource claims the indexes it lists before it changes
+anything, deletes only indexes it created, never deletes an adopted one, and fails before
+changing anything when another stack owns a listed index. Whether a failed resource changed
+anything is read from that record, never carried in memory.
 """
 
 from __future__ import annotations
@@ -31,19 +34,31 @@ from multigsi.cfn.event import (
     properties_spec,
     service_timeout,
 )
+from multigsi.cfn.lifecycle import StackView, claims_for, release_for
 from multigsi.cfn.logs import StructuredLog
 from multigsi.cfn.response import FAILED, SUCCESS, Answer, ResponseSender, refusal
 from multigsi.engine.aws import LAMBDA_CLIENT_CONFIG
 from multigsi.engine.clock import Clock, SystemClock
-from multigsi.engine.ownership import Ownership
+from multigsi.engine.live import LiveTable
+from multigsi.engine.ownership import Claim, Origin, Owner, Ownership, OwnershipError, TableRecord
+from multigsi.engine.plan import Action, Plan
 from multigsi.engine.progress import CloudWatchProgress
-from multigsi.engine.reconcile import ApplyResult, Event, Observed, Reconciler, Retrying, StepIssued
+from multigsi.engine.reconcile import (
+    ApplyResult,
+    Event,
+    Observed,
+    Outcome,
+    Reconciler,
+    Retrying,
+    StepIssued,
+)
 from multigsi.errors import MultigsiError, SpecError, TableNotFoundError
 from multigsi.spec import limits
 from multigsi.spec.model import TableSpec
 
 NOT_CREATED_PREFIX = "multigsi:not-created:"
 MAX_HOPS = 500  # far beyond what ServiceTimeout allows; a guard against a runaway chain
+TABLE_POLL_SECONDS = 1.0  # while a table of the same stack is still CREATING
 
 
 def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
@@ -84,8 +99,9 @@ class CustomResourceHandler:
             aws_request_id=getattr(context, "aws_request_id", None),
             request_id=event.get("RequestId") if isinstance(event, Mapping) else None,
         )
+        state = _HopState()
         try:
-            return self._handle(event, context, log)
+            return self._handle(event, context, log, state)
         except Exception as error:  # the last line of defence: CloudFormation must still hear
             log.error(
                 "unexpected error", error=f"{type(error).__name__}: {error}", traceback=traceback.format_exc()
@@ -94,14 +110,10 @@ class CustomResourceHandler:
                 request = parse_event(event)
             except EventError:
                 return {"Status": FAILED, "Answered": False}
-            answer = Answer(
-                FAILED,
-                request.physical_resource_id or NOT_CREATED_PREFIX + request.logical_resource_id,
-                f"internal error: {type(error).__name__}: {error}",
-            )
+            answer = self._failed(request, state, f"internal error: {type(error).__name__}: {error}")
             return self._answer(request, answer, log, deadline=None)
 
-    def _handle(self, event: Any, context: Any, log: StructuredLog) -> dict[str, Any]:
+    def _handle(self, event: Any, context: Any, log: StructuredLog, state: _HopState) -> dict[str, Any]:
         try:
             request = parse_event(event)
         except EventError as error:
@@ -122,38 +134,36 @@ class CustomResourceHandler:
             timeout = service_timeout(request.properties)
         except SpecError as error:
             return self._answer(
-                request,
-                self._failed(request, continuation, None, _problems(error)),
-                log,
-                deadline=invocation_end - 1,
+                request, self._failed(request, state, _problems(error)), log, deadline=invocation_end - 1
             )
         answer_by = (
             now + (continuation.first_invoked_at + timeout - now_wall) - _reserve(timeout, 0.05, 5, 60)
         )
         hop_end = invocation_end - _reserve(remaining, 0.1, 2, 30)
         deadline = min(answer_by, hop_end)
-        state = _HopState(changed=continuation.changed)
+        state.changed = continuation.changed
+        state.carried = continuation.created
         outcome = self._converge(request, continuation, log, deadline, state)
         if isinstance(outcome, _Pending):
             if answer_by <= hop_end or continuation.hop + 1 >= MAX_HOPS:
                 reason = _timeout_reason(outcome.result, timeout)
-                outcome = self._failed(
-                    request, replace(continuation, changed=state.changed), state.table_arn, reason
-                )
+                outcome = self._failed(request, state, reason)
             else:
                 handed = self._hand_off(
                     request,
-                    replace(continuation, hop=continuation.hop + 1, changed=state.changed),
+                    replace(
+                        continuation,
+                        hop=continuation.hop + 1,
+                        changed=state.changed,
+                        created=state.created(request),
+                    ),
                     context,
                     log,
                 )
                 if handed:
                     return {"Status": "IN_PROGRESS", "HandedOff": True}
                 outcome = self._failed(
-                    request,
-                    continuation,
-                    state.table_arn,
-                    "could not hand the work to a new invocation; see the function's logs",
+                    request, state, "could not hand the work to a new invocation; see the function's logs"
                 )
         answered = self._answer(request, outcome, log, deadline=invocation_end - 1)
         if (
@@ -163,7 +173,9 @@ class CustomResourceHandler:
         ):
             # The PUT kept failing and this invocation is out of time. The answer follows from the
             # table's state, so a fresh invocation can work it out again and send it.
-            following = replace(continuation, hop=continuation.hop + 1, changed=state.changed)
+            following = replace(
+                continuation, hop=continuation.hop + 1, changed=state.changed, created=state.created(request)
+            )
             if continuation.hop + 1 < MAX_HOPS and self._hand_off(request, following, context, log):
                 return {**answered, "HandedOff": True}
         return answered
@@ -192,34 +204,46 @@ class CustomResourceHandler:
         except TableNotFoundError as error:
             if request.request_type == "Delete":
                 return Answer(SUCCESS, request.physical_resource_id or "", f"{error}; nothing to delete")
-            return self._failed(request, continuation, state.table_arn, str(error), changed=state.changed)
+            return self._failed(request, state, str(error))
         except SpecError as error:
-            return self._failed(
-                request, continuation, state.table_arn, _problems(error), changed=state.changed
-            )
+            return self._failed(request, state, _problems(error))
         except MultigsiError as error:
-            return self._failed(request, continuation, state.table_arn, str(error), changed=state.changed)
+            return self._failed(request, state, str(error))
 
     def _create_or_update(
         self, request: CfnRequest, reconciler: Reconciler, deadline: float, state: _HopState
     ) -> Answer | _Pending:
         spec = properties_spec(request.properties)
-        ownership = Ownership.listed_only()
-        if request.request_type == "Update":
-            old_table = (request.old_properties or {}).get("TableName")
-            if old_table == spec.table_name:
-                ownership = Ownership.listed_only(*listed_index_names(request.old_properties))
-            # else: a new table is a replacement; CloudFormation deletes the old resource after.
-        state.table_arn = reconciler.read(spec.table_name).arn
-        result = reconciler.apply(spec, ownership, deadline=deadline)
+        live = self._settled_table(reconciler, spec.table_name, deadline, state)
+        if isinstance(live, _Pending):
+            return live
+        me = Owner.of(request.stack_id, request.logical_resource_id)
+        listed = [index.name for index in spec.indexes]
+        # Validate against the live table and see what will be created, before recording anything.
+        live, plan = reconciler.plan(spec, Ownership.listed_only(), deadline)
+        record = state.record = TableRecord(reconciler.client, live.arn, self.clock, deadline, self.rng)
+        record.remember(Claim(name, me, Origin.CREATED) for name in state.carried)
+        claims = record.read([index.name for index in live.indexes] + listed)
+        to_create = [step.index_name for step in plan.steps if step.action is Action.CREATE]
+        claiming = claims_for(me, listed, [index.name for index in live.indexes], to_create, claims)
+        if claiming.conflicts:
+            raise OwnershipError("; ".join(claiming.conflicts))
+        record.write(claiming.write, claims)
+        claims = record.read([index.name for index in live.indexes] + listed)
+        going = release_for(me, claims, self._stack(request).resource_exists, keep=listed)
+        record.write(going.hand_back, claims)
+        result = reconciler.apply(spec, Ownership.listed_only(*going.delete), deadline=deadline)
         if not result.converged:
             return _Pending(result)
-        names = ",".join(index.name for index in spec.indexes)
+        record.forget(
+            (*going.delete, *going.release), record.read(listed + list(going.delete + going.release))
+        )
+        names = ",".join(listed)
         return Answer(
             SUCCESS,
-            physical_id(state.table_arn, request.logical_resource_id),
+            physical_id(live.arn, request.logical_resource_id),
             f"indexes ready: {names or 'none'}",
-            {"TableArn": state.table_arn, "IndexNames": names},
+            {"TableArn": live.arn, "IndexNames": names},
         )
 
     def _delete(
@@ -228,40 +252,105 @@ class CustomResourceHandler:
         physical = request.physical_resource_id or ""
         if physical.startswith(NOT_CREATED_PREFIX):
             return Answer(SUCCESS, physical, "the Create never succeeded; nothing to delete")
-        table = request.properties.get("TableName")
+        table = table_of(physical) or request.properties.get("TableName")
         if (
             not isinstance(table, str)
             or not limits.NAME_PATTERN.fullmatch(table)
             or not 3 <= len(table) <= 255
         ):
             return Answer(SUCCESS, physical, "no valid TableName; nothing to delete")
-        managed = listed_index_names(request.properties)
+        live = reconciler.read(table, deadline)  # TableNotFoundError: gone, nothing to delete
+        if live.status == "DELETING":
+            return Answer(SUCCESS, physical, f"table {table} is being deleted; nothing to delete")
+        stack = self._stack(request)
+        if stack.deleting() and stack.owns_table(table):
+            return Answer(
+                SUCCESS,
+                physical,
+                f"the stack is being deleted and owns table {table}: indexes left with the table",
+            )
+        settled = self._settled_table(reconciler, table, deadline, state)
+        if isinstance(settled, _Pending):
+            return settled
+        me = Owner.of(request.stack_id, request.logical_resource_id)
+        record = state.record = TableRecord(reconciler.client, settled.arn, self.clock, deadline, self.rng)
+        names = [index.name for index in settled.indexes] + list(listed_index_names(request.properties))
+        claims = record.read(names)
+        going = release_for(me, claims, stack.resource_exists)
+        record.write(going.hand_back, claims)
         result = reconciler.apply(
-            TableSpec(table, (), ()), Ownership.listed_only(*managed), deadline=deadline
+            TableSpec(table, (), ()), Ownership.listed_only(*going.delete), deadline=deadline
         )
         if not result.converged:
             return _Pending(result)
-        return Answer(SUCCESS, physical, f"removed managed indexes: {', '.join(managed) or 'none'}")
+        record.forget((*going.delete, *going.release), record.read(names))
+        parts = [f"removed indexes it created: {', '.join(going.delete) or 'none'}"]
+        if going.release:
+            parts.append(f"kept adopted: {', '.join(going.release)}")
+        if going.hand_back:
+            parts.append(
+                "handed back: "
+                + ", ".join(f"{c.index_name} to {c.owner.logical_id}" for c in going.hand_back)
+            )
+        return Answer(SUCCESS, physical, "; ".join(parts))
 
-    def _failed(
-        self,
-        request: CfnRequest,
-        continuation: Continuation,
-        table_arn: str | None,
-        reason: str,
-        *,
-        changed: bool = False,
-    ) -> Answer:
-        """FAILED with the PhysicalResourceId CloudFormation should keep: an Update or Delete
-        keeps its id; a Create that changed nothing gets a marker, so the Delete that
-        follows knows there is nothing to remove."""
-        if request.request_type != "Create":
-            physical = request.physical_resource_id or NOT_CREATED_PREFIX + request.logical_resource_id
-        elif (continuation.changed or changed) and table_arn:
-            physical = physical_id(table_arn, request.logical_resource_id)
+    def _settled_table(
+        self, reconciler: Reconciler, table: str, deadline: float, state: _HopState
+    ) -> LiveTable | _Pending:
+        """The table once it is no longer CREATING (a table of the same stack may still be)."""
+        live = reconciler.read(table, deadline)
+        state.table_arn = live.arn
+        while live.status == "CREATING":
+            if self.clock.now() + TABLE_POLL_SECONDS > deadline:
+                return _Pending(ApplyResult(table, Outcome.DEADLINE, (), Plan(table, ()), (), 0.0))
+            self.clock.sleep(TABLE_POLL_SECONDS)
+            live = reconciler.read(table, deadline)
+        return live
+
+    def _stack(self, request: CfnRequest) -> StackView:
+        return StackView(self.services.make_client("cloudformation"), request.stack_id)
+
+    def _failed(self, request: CfnRequest, state: _HopState, reason: str) -> Answer:
+        """FAILED with the PhysicalResourceId CloudFormation should keep. Whether the resource
+        changed anything is asked of the table's ownership record: a Create that claimed
+        nothing gets a marker (its Delete has nothing to do); one that did gets its real id,
+        so the Delete that follows cleans up. An Update that claimed indexes on another table
+        (a TableName change) answers with that table's id: CloudFormation takes the new id as
+        a replacement and sends its Delete during the rollback's cleanup."""
+        marker = NOT_CREATED_PREFIX + request.logical_resource_id
+        if request.request_type == "Delete":
+            return Answer(FAILED, request.physical_resource_id or marker, reason)
+        claimed = self._claimed(request, state)
+        if request.request_type == "Create":
+            physical = (
+                physical_id(state.table_arn, request.logical_resource_id)
+                if claimed and state.table_arn
+                else marker
+            )
+        elif claimed and state.table_arn and _table_changed(request):
+            physical = physical_id(state.table_arn, request.logical_resource_id)
         else:
-            physical = NOT_CREATED_PREFIX + request.logical_resource_id
+            physical = request.physical_resource_id or marker
         return Answer(FAILED, physical, reason)
+
+    def _claimed(self, request: CfnRequest, state: _HopState) -> bool:
+        """Does the table hold any claim of this resource? Unknown (unreadable) counts as yes
+        when this invocation wrote one or issued a step."""
+        me = Owner.of(request.stack_id, request.logical_resource_id)
+        if state.table_arn is None:
+            table = request.properties.get("TableName")
+            if not isinstance(table, str) or not limits.NAME_PATTERN.fullmatch(table):
+                return False
+            try:
+                description = self.services.make_client("dynamodb").describe_table(TableName=table)
+                state.table_arn = str(description["Table"]["TableArn"])
+            except Exception:
+                return False
+        record = state.record or TableRecord(self.services.make_client("dynamodb"), state.table_arn)
+        try:
+            return record.holds_any(me)
+        except Exception:
+            return record.wrote_any(me) or state.changed
 
     # --- talking back ----------------------------------------------------------------------
 
@@ -322,7 +411,14 @@ class CustomResourceHandler:
 class _HopState:
     changed: bool = False
     table_arn: str | None = None
+    record: TableRecord | None = None
+    carried: tuple[str, ...] = ()  # indexes an earlier hop recorded as created
     last_in_flight: tuple[str, ...] = ()
+
+    def created(self, request: CfnRequest) -> tuple[str, ...]:
+        if self.record is None:
+            return self.carried
+        return self.record.created_by(Owner.of(request.stack_id, request.logical_resource_id))
 
     def observer(self, log: StructuredLog) -> Callable[[Event], None]:
         def observe(event: Event) -> None:
@@ -354,6 +450,18 @@ class _HopState:
 def physical_id(table_arn: str, logical_id: str) -> str:
     """Stable for the life of the resource: derived from the table, never from a request."""
     return f"{table_arn}/multigsi/{logical_id}"
+
+
+def _table_changed(request: CfnRequest) -> bool:
+    old = (request.old_properties or {}).get("TableName")
+    return request.request_type == "Update" and old != request.properties.get("TableName")
+
+
+def table_of(physical: str) -> str | None:
+    """The table name inside a physical id (``<table ARN>/multigsi/<LogicalId>``)."""
+    head, marker, _ = physical.partition("/multigsi/")
+    _, found, name = head.partition(":table/")
+    return name if marker and found and "/" not in name else None
 
 
 def _problems(error: SpecError) -> str:

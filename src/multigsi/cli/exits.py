@@ -16,6 +16,7 @@ class Exit(IntEnum):
     CHANGES = 2
     INCOMPLETE = 3
     UNCONFIRMED = 4
+    OWNED = 5
     INTERRUPTED = 130
 
 
@@ -32,6 +33,11 @@ MEANINGS: dict[str, tuple[tuple[Exit, str], ...]] = {
         (
             Exit.UNCONFIRMED,
             "deletes not confirmed (answered no, or no terminal and no --yes): nothing changed",
+        ),
+        (
+            Exit.OWNED,
+            "refused: an index to delete or replace is owned by a CloudFormation resource "
+            "(change the stack, or --force): nothing changed",
         ),
         (Exit.INTERRUPTED, "interrupted (Ctrl-C); indexes in flight carry on, a re-run continues"),
     ),

@@ -18,7 +18,8 @@ from multigsi.cli.failures import explain
 from multigsi.cli.options import AwsTarget, aws_options, spec_options
 from multigsi.cli.run import execute_apply, missing_table, plans_for, report_retry
 from multigsi.engine.account import DEFAULT_CALLS_PER_SECOND
-from multigsi.engine.ownership import Ownership
+from multigsi.engine.live import LiveTable
+from multigsi.engine.ownership import Claims, Ownership, owners_of
 from multigsi.engine.reconcile import Reconciler
 from multigsi.engine.slots import DEFAULT_MAX_OPERATIONS
 from multigsi.errors import MultigsiError, TableNotFoundError
@@ -152,6 +153,11 @@ def plan(
     help="Index creates/deletes/updates in flight at once across all tables (DynamoDB allows 500 "
     "table operations per account). Tables beyond it queue, first come first served.",
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Delete or replace indexes a CloudFormation resource owns (drift the stack will not know about).",
+)
 def apply(
     specs: tuple[TableSpec, ...],
     ownership: Ownership,
@@ -161,6 +167,7 @@ def apply(
     timeout: float | None,
     max_calls_per_second: float,
     max_operations: int,
+    force: bool,
 ) -> None:
     """Make the tables' indexes match SPEC, one index change at a time.
 
@@ -169,6 +176,9 @@ def apply(
     confirmation unless --yes (without a terminal to ask, apply refuses them and changes
     nothing). Safe to interrupt (Ctrl-C) and to re-run: it continues from whatever the
     table shows.
+
+    An index a CloudFormation resource owns (see `multigsi status`) is never deleted or
+    replaced unless --force: change the stack's template instead.
     """
     sys.exit(
         execute_apply(
@@ -180,6 +190,7 @@ def apply(
             timeout=timeout,
             calls_per_second=max_calls_per_second,
             max_operations=max_operations,
+            force=force,
         )
     )
 
@@ -195,7 +206,9 @@ def apply(
 def status(
     spec: str | None, tables: tuple[str, ...], logical_id: str | None, target: AwsTarget, as_json: bool
 ) -> None:
-    """Show the live indexes of the tables in SPEC, or of --table NAME."""
+    """Show the live indexes of the tables in SPEC, or of --table NAME, with each index's
+    owner: the CloudFormation stack and logical id that created or adopted it, or
+    "unmanaged"."""
     from multigsi.spec.files import load_specs
 
     if not spec and not tables:
@@ -207,12 +220,23 @@ def status(
         lives = [reconciler.read(name) for name in names]
     except TableNotFoundError as error:
         raise missing_table(error, reconciler.client) from None
+    owners = [_owners(reconciler.client, live) for live in lives]
     if as_json:
-        click.echo(json.dumps({"tables": [render.status_json(live) for live in lives]}, indent=2))
+        documents = [render.status_json(live, o) for live, o in zip(lives, owners, strict=True)]
+        click.echo(json.dumps({"tables": documents}, indent=2))
         return
     for position, live in enumerate(lives):
         wanted = {index.name for index in specs[position].indexes} if position < len(specs) else None
-        print_table(out, render.status_table(live, wanted))
+        print_table(out, render.status_table(live, wanted, owners[position]))
+
+
+def _owners(client: Any, live: LiveTable) -> Claims | None:
+    """The ownership record, or None when it cannot be read (no ListTagsOfResource permission)."""
+    try:
+        return owners_of(client, live.arn, [index.name for index in live.indexes])
+    except Exception as error:
+        err.print(f"[yellow]Owners unknown for {live.name}:[/] {error}", highlight=False)
+        return None
 
 
 @cli.command()

@@ -16,7 +16,7 @@ import ast
 import shutil
 from pathlib import Path
 
-SERVICES = ("cloudwatch", "dynamodb", "lambda")  # every boto3.client(...) the handler makes
+SERVICES = ("cloudformation", "cloudwatch", "dynamodb", "lambda")  # every boto3.client(...) the handler makes
 HANDLER_MODULE = "multigsi.cfn"
 
 # dist-info files worth keeping: METADATA (importlib.metadata.version reads it) and the

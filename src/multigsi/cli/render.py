@@ -9,6 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from multigsi.engine.live import LiveTable
+from multigsi.engine.ownership import Claims
 from multigsi.engine.plan import Action, Plan, Step
 from multigsi.engine.reconcile import ApplyResult, IndexProgress
 from multigsi.engine.requests import update_table_request
@@ -75,13 +76,36 @@ def plan_json(live: LiveTable, plan: Plan) -> dict[str, Any]:
     }
 
 
-def status_table(live: LiveTable, managed: set[str] | None = None) -> Table:
+def owner_text(claims: Claims | None, name: str) -> str:
+    """``stack/LogicalId (created|adopted)``, ``unmanaged``, or ``unknown`` (record unreadable)."""
+    if claims is None:
+        return "unknown"
+    claim = claims.of(name)
+    return claim.describe() if claim is not None else "unmanaged"
+
+
+def owner_json(claims: Claims | None, name: str) -> dict[str, Any] | str:
+    if claims is None:
+        return "unknown"
+    claim = claims.of(name)
+    if claim is None:
+        return "unmanaged"
+    return {
+        "stack_name": claim.owner.stack_name,
+        "stack_uuid": claim.owner.stack_uuid,
+        "logical_id": claim.owner.logical_id,
+        "origin": str(claim.origin),
+    }
+
+
+def status_table(live: LiveTable, managed: set[str] | None = None, owners: Claims | None = None) -> Table:
     table = Table(title=f"{live.name}  ({live.status}, {live.billing_mode})", title_justify="left")
     table.add_column("Index", no_wrap=True)
     table.add_column("Status", no_wrap=True)
     table.add_column("Key")
     table.add_column("Projection")
     table.add_column("Capacity", no_wrap=True)
+    table.add_column("Owner")
     if managed is not None:
         table.add_column("In spec", no_wrap=True)
     for index in live.indexes:
@@ -97,7 +121,14 @@ def status_table(live: LiveTable, managed: set[str] | None = None) -> Table:
         state = Text(str(index.status), style="yellow" if index.in_flight else "green")
         if index.status != index.phase.name:
             state.append(f" ({index.phase})", style="dim")
-        row: list[str | Text] = [index.name, state, key_text(index.key_schema), projection, capacity]
+        row: list[str | Text] = [
+            index.name,
+            state,
+            key_text(index.key_schema),
+            projection,
+            capacity,
+            owner_text(owners, index.name),
+        ]
         if managed is not None:
             row.append("yes" if index.name in managed else "no")
         table.add_row(*row)
@@ -113,7 +144,7 @@ def key_text(key_schema: tuple[KeyElement, ...]) -> str:
     return f"{hashes} / {ranges}" if ranges else hashes
 
 
-def status_json(live: LiveTable) -> dict[str, Any]:
+def status_json(live: LiveTable, owners: Claims | None = None) -> dict[str, Any]:
     return {
         "table": live.name,
         "status": live.status,
@@ -132,6 +163,7 @@ def status_json(live: LiveTable) -> dict[str, Any]:
                     "ProjectionType": str(index.projection.type),
                     "NonKeyAttributes": list(index.projection.non_key_attributes),
                 },
+                "owner": owner_json(owners, index.name),
             }
             for index in live.indexes
         ],

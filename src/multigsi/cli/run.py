@@ -23,7 +23,7 @@ from multigsi.engine.account import DEFAULT_CALLS_PER_SECOND, AccountLimits
 from multigsi.engine.clock import SystemClock
 from multigsi.engine.live import LiveTable
 from multigsi.engine.many import apply_tables
-from multigsi.engine.ownership import Ownership
+from multigsi.engine.ownership import Ownership, owners_of
 from multigsi.engine.plan import Plan
 from multigsi.engine.progress import CloudWatchProgress
 from multigsi.engine.reconcile import ApplyResult, Event, Observer, Outcome, Reconciler, Retrying
@@ -33,6 +33,7 @@ from multigsi.spec.model import TableSpec
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = Exit.OK, Exit.ERROR, Exit.CHANGES
 EXIT_INCOMPLETE, EXIT_UNCONFIRMED, EXIT_INTERRUPTED = Exit.INCOMPLETE, Exit.UNCONFIRMED, Exit.INTERRUPTED
+EXIT_OWNED = Exit.OWNED  # apply would delete or replace an index a CloudFormation resource owns
 
 
 class Unconfirmed(click.ClickException):
@@ -105,10 +106,19 @@ def execute_apply(
     timeout: float | None,
     calls_per_second: float = DEFAULT_CALLS_PER_SECOND,
     max_operations: int = DEFAULT_MAX_OPERATIONS,
+    force: bool = False,
 ) -> int:
     interrupt = threading.Event()
     limits = AccountLimits(calls_per_second, max_operations, interrupt=interrupt)
     plans = plans_for(target, specs, ownership, limits)
+    owned = [] if force else owned_and_doomed(target, plans)
+    if owned:
+        err.print(
+            "[red]Refusing:[/] " + "; ".join(owned) + ". The stack would not know (drift); change the "
+            "stack's template instead, or re-run with --force.",
+            highlight=False,
+        )
+        return EXIT_OWNED
     if not as_json:
         for live, plan in plans:
             render.plan_text(out, live, plan)
@@ -146,6 +156,23 @@ def execute_apply(
     finally:
         signal.signal(signal.SIGINT, previous)
     return report(results, specs, as_json, timeout, limits)
+
+
+def owned_and_doomed(target: AwsTarget, plans: list[tuple[LiveTable, Plan]]) -> list[str]:
+    """Indexes the plans would delete or replace that a CloudFormation resource owns."""
+    found = []
+    client = target.clients()[0]
+    for live, plan in plans:
+        doomed = [step.index_name for step in plan.steps if step.destructive]
+        if not doomed:
+            continue
+        claims = owners_of(client, live.arn, doomed)
+        found += [
+            f"{live.name}.{name} is owned by CloudFormation resource {claim.describe()}"
+            for name in doomed
+            if (claim := claims.of(name)) is not None
+        ]
+    return found
 
 
 def confirm_destruction(plans: list[Plan], yes: bool) -> None:

@@ -1,8 +1,14 @@
 """`multigsi template`: a ready SAM template for the multigsi custom resource on a table.
 
-The role is least-privilege: DescribeTable/UpdateTable on that table and its indexes,
-GetMetricData (which has no resource-level permissions), InvokeFunction on the function
-itself (for hand-offs), and writing to its own log group. The function may call itself
+The role is least-privilege: DescribeTable/UpdateTable and the ownership record's tag
+calls (ListTagsOfResource/TagResource/UntagResource) on that table and its indexes; the
+same calls on any other table only while its ``multigsi:stacks`` tag names this stack
+(an ``aws:ResourceTag`` condition: after a TableName replacement the old table still
+carries the tag, so the cleanup Delete can remove what the resource created there, and a
+table multigsi never claimed stays out of reach); DescribeStacks/DescribeStackResource(s)
+on this stack only (is it being deleted, does it own the table, does a previous owner
+still exist); GetMetricData (which has no resource-level permissions), InvokeFunction on
+the function itself (for hand-offs), and writing to its own log group. The function may call itself
 in a loop (RecursiveLoop: Allow) because long builds need more than 16 hand-offs' worth
 of patience only with short timeouts; ServiceTimeout still bounds the whole.
 """
@@ -11,10 +17,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from multigsi.engine.ownership import STACKS_TAG
 from multigsi.engine.requests import create_action
 from multigsi.spec.model import TableSpec
 
 DEMO_TABLE_LOGICAL_ID = "OrdersTable"
+TABLE_ACTIONS = [
+    "dynamodb:DescribeTable",
+    "dynamodb:UpdateTable",
+    "dynamodb:ListTagsOfResource",
+    "dynamodb:TagResource",
+    "dynamodb:UntagResource",
+]
+STACK_UUID: Any = {"Fn::Select": [2, {"Fn::Split": ["/", {"Ref": "AWS::StackId"}]}]}
 
 
 DEFAULT_RUNTIME = "python3.12"  # what `multigsi package` compiles for unless told otherwise
@@ -70,10 +85,29 @@ def template(
                     "PolicyDocument": {
                         "Version": "2012-10-17",
                         "Statement": [
+                            {"Effect": "Allow", "Action": TABLE_ACTIONS, "Resource": [table_arn, index_arn]},
                             {
                                 "Effect": "Allow",
-                                "Action": ["dynamodb:DescribeTable", "dynamodb:UpdateTable"],
-                                "Resource": [table_arn, index_arn],
+                                "Action": TABLE_ACTIONS,
+                                "Resource": {
+                                    "Fn::Sub": "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/*"
+                                },
+                                "Condition": {
+                                    "StringLike": {
+                                        f"aws:ResourceTag/{STACKS_TAG}": {
+                                            "Fn::Join": ["", ["*", STACK_UUID, "*"]]
+                                        }
+                                    }
+                                },
+                            },
+                            {
+                                "Effect": "Allow",
+                                "Action": [
+                                    "cloudformation:DescribeStacks",
+                                    "cloudformation:DescribeStackResources",
+                                    "cloudformation:DescribeStackResource",
+                                ],
+                                "Resource": {"Ref": "AWS::StackId"},
                             },
                             {"Effect": "Allow", "Action": "cloudwatch:GetMetricData", "Resource": "*"},
                         ],

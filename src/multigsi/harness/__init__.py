@@ -7,6 +7,7 @@ realistic context, and follows CloudFormation's rollback rules. Tests and `multi
 cfn-local` use it against the local DynamoDB endpoint.
 """
 
-from multigsi.harness.cloudformation import CfnResponse, LocalCloudFormation, Stack
+from multigsi.harness.cloudformation import CfnResponse, LocalCloudFormation
+from multigsi.harness.stack import CustomResource, Stack
 
-__all__ = ["CfnResponse", "LocalCloudFormation", "Stack"]
+__all__ = ["CfnResponse", "CustomResource", "LocalCloudFormation", "Stack"]

@@ -3,10 +3,10 @@
 ``LocalCloudFormation.send`` builds an event as CloudFormation does (RequestId, StackId,
 a pre-signed-looking ResponseURL with a secret query string, properties with numbers and
 booleans turned into strings), delivers it through the Lambda Invoke API over HTTP, and
-waits for the answer until the resource's ServiceTimeout. ``Stack`` adds CloudFormation's
-bookkeeping: the PhysicalResourceId it remembers, the rollback Update with old and new
-swapped after a failed Update, the Delete after a failed Create, and the Delete of the
-old resource after a replacement.
+waits for the answer until the resource's ServiceTimeout. ``Stack``
+(``multigsi.harness.stack``) adds CloudFormation's bookkeeping. The harness also answers
+the few CloudFormation API calls the function makes about its own stack (DescribeStacks,
+DescribeStackResources, DescribeStackResource) from the stacks it plays.
 """
 
 from __future__ import annotations
@@ -19,12 +19,13 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from xml.sax.saxutils import escape
 
 import boto3
 
 from multigsi.cfn import lambda_handler
 from multigsi.harness.faults import HarnessFaults
-from multigsi.harness.lambda_service import Handler, LambdaService
+from multigsi.harness.lambda_service import CLOUDFORMATION_KEY, Handler, LambdaService
 
 ACCOUNT = "123456789012"
 DEFAULT_SERVICE_TIMEOUT = 3600.0
@@ -80,6 +81,8 @@ class LocalCloudFormation:
             faults=faults,
         )
         self.stack_id = f"arn:aws:cloudformation:{region}:{ACCOUNT}:stack/local/{uuid.uuid4()}"
+        self.stacks: dict[str, StackState] = {}
+        self.lambda_service.cloudformation_api = self.api
         self._saved_environment: dict[str, str | None] = {}
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -91,6 +94,7 @@ class LocalCloudFormation:
             "AWS_ENDPOINT_URL_DYNAMODB": self.dynamodb_url,
             "AWS_ENDPOINT_URL_CLOUDWATCH": self.dynamodb_url,
             "AWS_ENDPOINT_URL_LAMBDA": self.lambda_service.url,
+            "AWS_ENDPOINT_URL_CLOUDFORMATION": self.lambda_service.url,
             "AWS_DEFAULT_REGION": self.region,
             "AWS_ACCESS_KEY_ID": "local",
             "AWS_SECRET_ACCESS_KEY": "local",
@@ -130,6 +134,7 @@ class LocalCloudFormation:
         logical_id: str = "Indexes",
         old_properties: Mapping[str, Any] | None = None,
         physical_id: str | None = None,
+        stack_id: str | None = None,
     ) -> dict[str, Any]:
         request_id = str(uuid.uuid4())
         # The query string stands in for S3's signature: it must never reach a log line.
@@ -137,8 +142,11 @@ class LocalCloudFormation:
         event: dict[str, Any] = {
             "RequestType": request_type,
             "ServiceToken": self.function_arn,
-            "ResponseURL": f"{self.lambda_service.url}/responses/{request_id}?X-Amz-Signature={signature}&X-Amz-Credential=local",
-            "StackId": self.stack_id,
+            "ResponseURL": (
+                f"{self.lambda_service.url}/responses/{request_id}?X-Amz-Date={self.lambda_service.now():.0f}"
+                f"&X-Amz-Expires=7200&X-Amz-Signature={signature}&X-Amz-Credential=local"
+            ),
+            "StackId": stack_id or self.stack_id,
             "RequestId": request_id,
             "LogicalResourceId": logical_id,
             "ResourceType": "Custom::MultiGsi",
@@ -157,7 +165,7 @@ class LocalCloudFormation:
             "lambda",
             endpoint_url=self.lambda_service.url,
             region_name=self.region,
-            aws_access_key_id="local",
+            aws_access_key_id=CLOUDFORMATION_KEY,
             aws_secret_access_key="local",
         )
         started = time.monotonic()
@@ -196,68 +204,91 @@ class LocalCloudFormation:
         with self.lambda_service.lock:
             self.lambda_service.fail_next_puts = count
 
+    # --- the CloudFormation API, for the function's questions about its own stack ----------
 
-def json_bytes(value: Any) -> bytes:
-    return json.dumps(value).encode()
+    def new_stack_id(self, name: str) -> str:
+        if not self.stacks and name == "local":
+            return self.stack_id
+        return f"arn:aws:cloudformation:{self.region}:{ACCOUNT}:stack/{name}/{uuid.uuid4()}"
+
+    def api(self, params: Mapping[str, str]) -> tuple[int, str]:
+        """One CloudFormation query-protocol call: (HTTP status, XML body)."""
+        action = params.get("Action", "")
+        state = self.stacks.get(params.get("StackName", ""))
+        if state is None:
+            return 400, _error_xml(
+                "ValidationError", f"Stack with id {params.get('StackName')} does not exist"
+            )
+        if action == "DescribeStacks":
+            member = (
+                f"<member><StackId>{escape(state.stack_id)}</StackId><StackName>{escape(state.name)}</StackName>"
+                f"<CreationTime>2026-01-01T00:00:00Z</CreationTime><StackStatus>{state.status}</StackStatus></member>"
+            )
+            return 200, _result_xml(action, f"<Stacks>{member}</Stacks>")
+        if action == "DescribeStackResources":
+            members = "".join(
+                f"<member>{_resource_xml(state, r, 'Timestamp')}</member>" for r in state.listed()
+            )
+            return 200, _result_xml(action, f"<StackResources>{members}</StackResources>")
+        if action == "DescribeStackResource":
+            logical = params.get("LogicalResourceId", "")
+            found = next((r for r in state.listed() if r.logical_id == logical), None)
+            if found is None:
+                return 400, _error_xml(
+                    "ValidationError", f"Resource {logical} does not exist for stack {state.name}"
+                )
+            detail = _resource_xml(state, found, "LastUpdatedTimestamp")
+            return 200, _result_xml(action, f"<StackResourceDetail>{detail}</StackResourceDetail>")
+        return 400, _error_xml("InvalidAction", f"{action} is not played by the harness")
 
 
 @dataclass
-class Stack:
-    """One custom resource in a stack, with CloudFormation's rules for ids and rollback."""
+class ResourceState:
+    logical_id: str
+    resource_type: str
+    physical_id: str
+    status: str
 
-    cloudformation: LocalCloudFormation
-    logical_id: str = "Indexes"
-    properties: dict[str, Any] | None = None
-    physical_id: str | None = None
-    history: list[tuple[str, CfnResponse]] = field(default_factory=list)
 
-    def create(self, properties: dict[str, Any], *, copies: int = 1) -> CfnResponse:
-        event = self.cloudformation.event("Create", properties, logical_id=self.logical_id)
-        response = self._record("Create", self.cloudformation.deliver(event, copies=copies))
-        if response.status == "SUCCESS":
-            self.properties, self.physical_id = properties, response.physical_resource_id
-        else:  # CloudFormation rolls a failed Create back with a Delete of what it was told
-            self.physical_id = response.physical_resource_id or None
-            self.properties = properties
-            self.delete(rollback=True)
-        return response
+@dataclass
+class StackState:
+    """What CloudFormation's API says about one stack: its status and resources."""
 
-    def update(self, properties: dict[str, Any], *, copies: int = 1) -> CfnResponse:
-        assert self.properties is not None and self.physical_id is not None, "create the resource first"
-        old, old_id = self.properties, self.physical_id
-        event = self.cloudformation.event(
-            "Update", properties, logical_id=self.logical_id, old_properties=old, physical_id=old_id
-        )
-        response = self._record("Update", self.cloudformation.deliver(event, copies=copies))
-        if response.status != "SUCCESS":
-            rollback = self.cloudformation.event(
-                "Update", old, logical_id=self.logical_id, old_properties=properties, physical_id=old_id
-            )
-            self._record("Rollback", self.cloudformation.deliver(rollback))
-            return response
-        self.properties, self.physical_id = properties, response.physical_resource_id
-        if response.physical_resource_id != old_id:  # replacement: the old resource is deleted
-            cleanup = self.cloudformation.event("Delete", old, logical_id=self.logical_id, physical_id=old_id)
-            self._record("Delete", self.cloudformation.deliver(cleanup))
-        return response
+    stack_id: str
+    name: str
+    status: str = "CREATE_COMPLETE"
+    resources: dict[str, ResourceState] = field(default_factory=dict)
 
-    def delete(self, *, rollback: bool = False) -> CfnResponse:
-        assert self.properties is not None
-        event = self.cloudformation.event(
-            "Delete",
-            self.properties,
-            logical_id=self.logical_id,
-            physical_id=self.physical_id or self.logical_id,
-        )
-        response = self._record(
-            "Rollback delete" if rollback else "Delete", self.cloudformation.deliver(event)
-        )
-        return response
+    def listed(self) -> list[ResourceState]:
+        return list(self.resources.values())
 
-    def _record(self, what: str, response: CfnResponse) -> CfnResponse:
-        self.history.append((what, response))
-        return response
 
-    @property
-    def last(self) -> CfnResponse:
-        return self.history[-1][1]
+_NS = "http://cloudformation.amazonaws.com/doc/2010-05-15/"
+
+
+def _result_xml(action: str, inner: str) -> str:
+    return (
+        f'<{action}Response xmlns="{_NS}"><{action}Result>{inner}</{action}Result>'
+        f"<ResponseMetadata><RequestId>{uuid.uuid4()}</RequestId></ResponseMetadata></{action}Response>"
+    )
+
+
+def _error_xml(code: str, message: str) -> str:
+    return (
+        f'<ErrorResponse xmlns="{_NS}"><Error><Type>Sender</Type><Code>{code}</Code>'
+        f"<Message>{escape(message)}</Message></Error><RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>"
+    )
+
+
+def _resource_xml(state: StackState, resource: ResourceState, stamp: str) -> str:
+    return (
+        f"<StackName>{escape(state.name)}</StackName><StackId>{escape(state.stack_id)}</StackId>"
+        f"<LogicalResourceId>{escape(resource.logical_id)}</LogicalResourceId>"
+        f"<PhysicalResourceId>{escape(resource.physical_id)}</PhysicalResourceId>"
+        f"<ResourceType>{escape(resource.resource_type)}</ResourceType>"
+        f"<{stamp}>2026-01-01T00:00:00Z</{stamp}><ResourceStatus>{resource.status}</ResourceStatus>"
+    )
+
+
+def json_bytes(value: Any) -> bytes:
+    return json.dumps(value).encode()

@@ -1,0 +1,169 @@
+"""The ownership record's format and the custom resource's decisions over it (pure)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from multigsi.cfn.lifecycle import claims_for, release_for
+from multigsi.engine.ownership import (
+    MAX_KEY,
+    MAX_VALUE,
+    STACKS_TAG,
+    TAG_PREFIX,
+    Claim,
+    Claims,
+    Origin,
+    Owner,
+    OwnershipError,
+    TableRecord,
+    claims_from_tags,
+    tag_key,
+)
+
+STACK = "arn:aws:cloudformation:us-east-1:123456789012:stack/orders/0b1c2d3e-aaaa-bbbb-cccc-123456789abc"
+OTHER = "arn:aws:cloudformation:us-east-1:123456789012:stack/reports/99999999-aaaa-bbbb-cccc-123456789abc"
+ME = Owner.of(STACK, "Indexes")
+ALLOWED = re.compile(r"[\w\s+\-=.:/]*")  # DynamoDB's tag characters
+
+
+def test_a_claim_round_trips_through_its_tag() -> None:
+    claim = Claim("by-a", ME, Origin.CREATED, previous="OldIndexes")
+    assert claim.value() == "v1/c/0b1c2d3e-aaaa-bbbb-cccc-123456789abc/orders/Indexes/OldIndexes"
+    assert Claim.parse("by-a", claim.value()) == claim
+    assert claims_from_tags({tag_key("by-a"): claim.value()}, ["by-a", "by-b"]).of("by-a") == claim
+
+
+@pytest.mark.parametrize("value", ["", "v2/c/u/s/l", "v1/x/u/s/l", "v1/c/u", "anything"])
+def test_values_this_version_does_not_understand_are_not_trusted(value: str) -> None:
+    assert Claim.parse("by-a", value) is None
+
+
+def test_the_longest_names_still_fit_the_limits() -> None:
+    long_index = "i" * 255
+    key = tag_key(long_index)
+    assert len(key) <= MAX_KEY and key.startswith(TAG_PREFIX) and key == tag_key(long_index)
+    assert tag_key("i" * 254) != key
+    stack = f"arn:aws:cloudformation:us-east-1:123456789012:stack/{'s' * 128}/0b1c2d3e-aaaa-bbbb-cccc-123456789abc"
+    owner = Owner.of(stack, "L" * 255)
+    claim = Claim(long_index, owner, Origin.ADOPTED, previous=Owner.of(stack, "P" * 255).logical_id)
+    assert len(claim.value()) <= MAX_VALUE and ALLOWED.fullmatch(claim.value())
+    assert Claim.parse(long_index, claim.value()) == claim
+
+
+def test_odd_identifiers_become_stable_hashes() -> None:
+    weird = Owner.of("not-an-arn", "Logical\udcff")
+    assert ALLOWED.fullmatch(weird.logical_id) and weird == Owner.of("not-an-arn", "Logical\udcff")
+    assert ALLOWED.fullmatch(weird.stack_uuid)
+
+
+def test_claims_adopt_existing_record_created_and_take_over_within_the_stack() -> None:
+    sibling = Owner.of(STACK, "OldIndexes")
+    claims = Claims({"by-c": Claim("by-c", sibling, Origin.CREATED)})
+    plan = claims_for(ME, ["by-a", "by-b", "by-c"], ["by-a", "by-c"], ["by-b"], claims)
+    assert plan.conflicts == ()
+    assert set(plan.write) == {
+        Claim("by-a", ME, Origin.ADOPTED),
+        Claim("by-b", ME, Origin.CREATED),
+        Claim("by-c", ME, Origin.CREATED, previous="OldIndexes"),
+    }
+
+
+def test_an_index_of_another_stack_is_a_conflict_naming_the_owner() -> None:
+    claims = Claims({"by-a": Claim("by-a", Owner.of(OTHER, "Idx"), Origin.ADOPTED)})
+    plan = claims_for(ME, ["by-a"], ["by-a"], [], claims)
+    assert plan.write == ()
+    assert plan.conflicts[0].startswith("index by-a is owned by reports/Idx (adopted) in another stack")
+
+
+def test_a_replaced_adopted_index_becomes_created() -> None:
+    claims = Claims({"by-a": Claim("by-a", ME, Origin.ADOPTED)})
+    assert claims_for(ME, ["by-a"], ["by-a"], ["by-a"], claims).write == (Claim("by-a", ME, Origin.CREATED),)
+
+
+def test_delete_removes_created_releases_adopted_and_hands_back_to_a_living_previous_owner() -> None:
+    claims = Claims(
+        {
+            "by-a": Claim("by-a", ME, Origin.CREATED),
+            "by-b": Claim("by-b", ME, Origin.ADOPTED),
+            "by-c": Claim("by-c", ME, Origin.CREATED, previous="Alive"),
+            "by-d": Claim("by-d", ME, Origin.CREATED, previous="Gone"),
+            "by-e": Claim("by-e", Owner.of(OTHER, "Idx"), Origin.CREATED),
+        }
+    )
+    going = release_for(ME, claims, lambda logical_id: logical_id == "Alive")
+    assert sorted(going.delete) == ["by-a", "by-d"]
+    assert going.release == ("by-b",)
+    assert going.hand_back == (Claim("by-c", Owner.of(STACK, "Alive"), Origin.CREATED),)
+
+
+class _Tags:
+    """Stands in for DynamoDB's tag calls (the integration tests use the real endpoint)."""
+
+    def __init__(self, count: int) -> None:
+        self.tags = {f"user{i}": "x" for i in range(count)} | {"aws:cloudformation:stack-id": STACK}
+
+    def list_tags_of_resource(self, ResourceArn: str) -> dict[str, object]:
+        return {"Tags": [{"Key": k, "Value": v} for k, v in self.tags.items()]}
+
+    def tag_resource(self, ResourceArn: str, Tags: list[dict[str, str]]) -> None:
+        self.tags.update({t["Key"]: t["Value"] for t in Tags})
+
+
+def test_write_refuses_before_passing_fifty_tags_and_aws_tags_do_not_count() -> None:
+    fits = TableRecord(_Tags(48), "arn:table")
+    fits.write([Claim("by-a", ME, Origin.CREATED)], fits.read(["by-a"]))
+    assert fits.client.tags[STACKS_TAG] == ME.stack_uuid
+    full = TableRecord(_Tags(49), "arn:table")
+    with pytest.raises(OwnershipError, match="needs 2 more tag"):
+        full.write([Claim("by-a", ME, Origin.CREATED)], full.read(["by-a"]))
+    assert tag_key("by-a") not in full.client.tags
+
+
+def test_a_lagging_tag_read_does_not_turn_this_requests_new_index_into_an_adopted_one() -> None:
+    """ListTagsOfResource is eventually consistent: the next hop learns from the continuation
+    which indexes this request created, and the record lays that over a read without them."""
+    from multigsi.cfn.event import Continuation, _continuation
+
+    carried = _continuation(Continuation(1.0, 3, True, ("by-a",)).to_json())
+    assert carried is not None and carried.created == ("by-a",)
+    record = TableRecord(_Tags(0), "arn:table")  # the read shows no claim yet
+    record.remember(Claim(name, ME, Origin.CREATED) for name in carried.created)
+    claims = record.read(["by-a"])
+    assert claims_for(ME, ["by-a"], ["by-a"], [], claims).write == ()
+    assert claims.of("by-a") == Claim("by-a", ME, Origin.CREATED)
+
+
+class _Busy(_Tags):
+    """DynamoDB's tag call refusing while the table is busy, ``refusals`` times."""
+
+    def __init__(self, refusals: int) -> None:
+        super().__init__(0)
+        self.refusals = refusals
+
+    def tag_resource(self, ResourceArn: str, Tags: list[dict[str, str]]) -> None:
+        from botocore.exceptions import ClientError
+
+        if self.refusals > 0:
+            self.refusals -= 1
+            error = {"Error": {"Code": "ResourceInUseException", "Message": "Table is being updated"}}
+            raise ClientError(error, "TagResource")  # type: ignore[arg-type]
+        super().tag_resource(ResourceArn, Tags)
+
+
+def test_a_busy_table_is_retried_until_the_deadline_and_then_the_error_is_raised() -> None:
+    import random
+
+    from botocore.exceptions import ClientError
+
+    from multigsi.engine.clock import FakeClock
+
+    clock = FakeClock()
+    record = TableRecord(_Busy(3), "arn:table", clock, deadline=60.0, rng=random.Random(1))
+    record.write([Claim("by-a", ME, Origin.CREATED)], Claims())
+    assert tag_key("by-a") in record.client.tags and 0 < clock.now() < 60
+    late = TableRecord(_Busy(1000), "arn:table", FakeClock(), deadline=30.0, rng=random.Random(1))
+    with pytest.raises(ClientError):
+        late.write([Claim("by-a", ME, Origin.CREATED)], Claims())
+    assert late.clock.now() <= 30
