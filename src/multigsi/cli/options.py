@@ -27,13 +27,15 @@ class AwsTarget:
     # Only for the built-in local endpoint, which accepts any credentials.
     local_credentials: bool = False
 
-    def clients(self) -> tuple[Any, Any]:
-        """(dynamodb, cloudwatch) clients. One session: boto3 sessions are not thread-safe
-        to create clients from concurrently, clients are safe to share."""
+    def clients(self) -> tuple[Any, Any, Any]:
+        """(dynamodb, dynamodb for UpdateTable without automatic retries, cloudwatch) clients.
+        One session: boto3 sessions are not thread-safe to create clients from concurrently,
+        clients are safe to share."""
         session = aws.session(self.profile, self.region, local_credentials=self.local_credentials)
         dynamodb = aws.dynamodb_client(session, self.endpoint_url)
+        steps = aws.dynamodb_step_client(session, self.endpoint_url)
         cloudwatch = aws.cloudwatch_client(session, self.endpoint_url)
-        return dynamodb, cloudwatch
+        return dynamodb, steps, cloudwatch
 
 
 def aws_options(command: Callable[..., Any]) -> Callable[..., Any]:

@@ -32,12 +32,12 @@ EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_INCOMPLETE, EXIT_INTERRUPTED = 0, 1, 2, 
 def reconcilers(
     target: AwsTarget, observer: Observer | None = None, interrupt: threading.Event | None = None
 ) -> Callable[[TableSpec], Reconciler]:
-    dynamodb, cloudwatch = target.clients()
+    dynamodb, steps, cloudwatch = target.clients()
     clock = SystemClock(interrupt)
     progress = CloudWatchProgress(cloudwatch, clock)
 
     def make(spec: TableSpec) -> Reconciler:
-        reconciler = Reconciler(dynamodb, clock=clock, progress=progress)
+        reconciler = Reconciler(dynamodb, clock=clock, progress=progress, step_client=steps)
         if observer is not None:
             reconciler.observer = observer
         return reconciler

@@ -23,7 +23,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.test import run_wsgi_app
 
 from multigsi.local.control_plane import AwsError, ControlPlane, TableKey, Timing
-from multigsi.local.faults import FaultInjector
+from multigsi.local.faults import Fault, FaultInjector
 
 TARGET_PREFIX = "DynamoDB_20120810."
 REGION_IN_AUTHORIZATION = re.compile(r"Credential=[^/]+/\d+/([^/]+)/")
@@ -47,22 +47,21 @@ class ControlPlaneMiddleware:
         body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
         payload = json.loads(body or b"{}")
         key: TableKey = (_region(environ), str(payload.get("TableName", "")))
-        if self.faults is not None:
-            injected = self._inject(operation, key, environ, start_response)
-            if injected is not None:
-                return injected
+        fault = self._inject(operation, key, environ) if self.faults is not None else None
+        if fault is not None and fault.kind != "lost":
+            return _respond(start_response, *_fault_answer(fault))
         try:
             with self.plane.lock:
                 status, headers, answer = self._handle(operation, environ, payload, key)
         except AwsError as error:
             self.plane.record(key, "refused", "", f"{operation}: {error.code}")
             status, headers, answer = _error(error)
+        if fault is not None:  # "lost": applied, and the answer never arrives
+            status, headers, answer = _fault_answer(fault)
         return _respond(start_response, status, headers, answer)
 
-    def _inject(
-        self, operation: str, key: TableKey, environ: dict[str, Any], start_response: StartResponse
-    ) -> Iterable[bytes] | None:
-        """A fault instead of the real answer, or None. Faults never change state."""
+    def _inject(self, operation: str, key: TableKey, environ: dict[str, Any]) -> Fault | None:
+        """A fault instead of the real answer, or None."""
         assert self.faults is not None
         delay = self.faults.latency()
         if delay:
@@ -75,8 +74,7 @@ class ControlPlaneMiddleware:
             _reset(environ)
             # werkzeug treats a ConnectionError as a dropped connection and moves on quietly.
             raise ConnectionResetError("fault injection: connection reset")
-        status, headers, body = _error(AwsError(fault.code, fault.message, fault.status))
-        return _respond(start_response, status, headers, body)
+        return fault
 
     def _handle(
         self, operation: str, environ: dict[str, Any], payload: dict[str, Any], key: TableKey
@@ -160,6 +158,12 @@ def _reset(environ: dict[str, Any]) -> None:
 def _region(environ: dict[str, Any]) -> str:
     match = REGION_IN_AUTHORIZATION.search(environ.get("HTTP_AUTHORIZATION", ""))
     return match.group(1) if match else DEFAULT_REGION
+
+
+def _fault_answer(fault: Fault) -> tuple[int, list[tuple[str, str]], bytes]:
+    """An injected error, marked so that a recording proxy can tell it from a real refusal."""
+    status, headers, body = _error(AwsError(fault.code, fault.message, fault.status))
+    return status, [*headers, ("x-multigsi-fault", fault.kind)], body
 
 
 def _error(error: AwsError) -> tuple[int, list[tuple[str, str]], bytes]:
