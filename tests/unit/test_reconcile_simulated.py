@@ -11,7 +11,7 @@ from bench.workloads import spec_for
 
 from multigsi import Ownership, Reconciler, TableUnavailableError
 from multigsi.engine.clock import FakeClock
-from multigsi.engine.reconcile import Outcome, Retrying
+from multigsi.engine.reconcile import CONTENTION_JITTER, Outcome, Retrying
 from multigsi.engine.waiting import POLL_INTERVAL
 from multigsi.local.control_plane import ControlPlane, Timing
 
@@ -132,3 +132,19 @@ def test_transient_read_trouble_near_the_deadline_stops_as_a_deadline_not_a_fail
     )
     assert result.outcome is Outcome.DEADLINE
     assert clock.now() <= 3.0
+
+
+def test_after_a_refusal_the_loop_pauses_at_random_and_re_reads_before_each_create() -> None:
+    """Another actor has shown itself (our first Create was refused): before the next create
+    the loop waits a random moment of at most CONTENTION_JITTER and acts only on the read that
+    follows, so that two loops polling in step stop racing to the same step."""
+    clock, client = simulated([600.0, 600.0, 900.0])
+    reconciler = Reconciler(RacingActor(client), clock=clock)
+    assert reconciler.apply(spec_for("sim", 2), Ownership.listed_only()).converged
+    events = client.plane.events
+    ours = [n for n, e in enumerate(events) if e.kind == "started" and e.index == "index-01"]
+    assert len(ours) == 1
+    reads_before = [e.at for e in events[: ours[0]] if e.kind == "describe"]
+    # The read the create was sent on, and the one before it: a random pause apart, not a poll.
+    assert reads_before[-1] == events[ours[0]].at
+    assert 0 < reads_before[-1] - reads_before[-2] <= CONTENTION_JITTER < POLL_INTERVAL
