@@ -87,7 +87,7 @@ def write_report(
         "- unmanaged indexes and every item are unchanged;",
         "- a CloudFormation answer is sent before ServiceTimeout and never contradicts an earlier one.",
         "",
-        "The proxy also counts every request the control plane refused, and why (next section but one).",
+        "The proxy also counts every request the control plane refused, and why: see *Requests the control plane refused*.",
         "",
         "## Invariant violations",
         "",

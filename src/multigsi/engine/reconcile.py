@@ -184,6 +184,7 @@ class Reconciler:
         unanswered: Step | None = None  # sent, but the answer was lost: applied or not?
         contended = False  # another actor has shown itself: jitter before create/delete
         jittered_at: float | None = None
+        refreshed = False  # looked again because the read was stale: act on the next one
 
         def stop(outcome: Outcome) -> ApplyResult:
             """The result, with what the last look showed still to do and in flight."""
@@ -248,9 +249,11 @@ class Reconciler:
                     self.clock.sleep(delay)
                     jittered_at = self.clock.now()
                     continue
-                if self.clock.now() - now > FRESH_READ:
-                    continue  # the read is stale: look again before acting on it
+                if self.clock.now() - now > FRESH_READ and not refreshed:
+                    refreshed = True
+                    continue  # the read is stale: look again (once) before acting on it
             jittered_at = None
+            refreshed = False
             try:
                 (self.step_client or self.client).update_table(**update_table_request(spec.table_name, step))
             except Exception as error:
