@@ -38,9 +38,11 @@ MAX_STALE_RETRIES = 5  # "already exists"/"not found" more often than this: our 
 # A create/delete is sent only on a read at most this old; an older one (say, after slow
 # progress samples) is read again first. Another actor's step in between would get ours refused.
 FRESH_READ = 0.5
-# Once another actor has shown itself on the table (one of our steps was refused), wait a
-# random 0..CONTENTION_JITTER s before each create/delete and send it only on the read that
-# follows: two loops polling in step then stop racing each other to the same step.
+# Before the first create/delete of a run, and before every one once another actor has
+# shown itself (one of our steps was refused), wait a random 0..CONTENTION_JITTER s and send
+# it only on the read that follows. Two runs started together (a duplicate delivery of a
+# CloudFormation event) or polling in step then rarely race to the same step; a run alone
+# pays at most this once, against index builds of minutes.
 CONTENTION_JITTER = 0.5
 STRUCTURAL = frozenset({Action.CREATE, Action.DELETE})
 
@@ -241,7 +243,8 @@ class Reconciler:
             if deadline is not None and now > deadline - STEP_MARGIN:
                 return stop(Outcome.DEADLINE)
             if step.action in STRUCTURAL:
-                if contended and (jittered_at is None or not 0 <= now - jittered_at <= FRESH_READ):
+                first = not issued
+                if (first or contended) and (jittered_at is None or not 0 <= now - jittered_at <= FRESH_READ):
                     # Send only on a read taken right after a random pause.
                     delay = self.rng.uniform(0, CONTENTION_JITTER)
                     if deadline is not None and self.clock.now() + delay > deadline - STEP_MARGIN:
