@@ -3,7 +3,9 @@
 It knows nothing of multigsi: it forwards each request, and records what went through
 (operation, table, request, status, answer, times), so that invariants are checked on the
 wire, not on anything the code under test reports about itself. A connection the endpoint
-cuts is cut for the client too.
+cuts is cut for the client too. An answer the endpoint's fault injection made up carries
+``x-multigsi-fault``: recorded as ``injected``, so that refusals DynamoDB itself would give
+are counted apart from the faults.
 """
 
 from __future__ import annotations
@@ -27,6 +29,20 @@ class Exchange:
     answer: dict[str, Any] | None
     sent_at: float
     answered_at: float
+    injected: str = ""  # the fault kind, when the endpoint's fault injection answered
+
+    @property
+    def error_code(self) -> str:
+        """The AWS error code of a 4xx/5xx answer ("" otherwise)."""
+        if self.status == 200 or self.answer is None:
+            return ""
+        return str(self.answer.get("__type", "")).rpartition("#")[2]
+
+    @property
+    def structural(self) -> bool:
+        """An UpdateTable that creates or deletes an index."""
+        updates = self.request.get("GlobalSecondaryIndexUpdates") or []
+        return self.operation == "UpdateTable" and any("Create" in u or "Delete" in u for u in updates)
 
 
 class RecordingProxy:
@@ -99,6 +115,7 @@ class RecordingProxy:
                         _json(answer),
                         sent,
                         time.monotonic(),
+                        upstream.headers.get("x-multigsi-fault", ""),
                     )
                 )
                 self.send_response(upstream.status)

@@ -1,10 +1,12 @@
 """Seeded random scenarios: a table with data and some indexes (some of them unmanaged),
-a desired index set, a billing mode, the CLI's loop or the custom resource, and faults on
-both sides. Each run is checked against the invariants; the result says what broke."""
+a desired index set, a billing mode, the CLI's loop (alone or two at once on the table) or
+the custom resource, and faults on both sides. Each run is checked against the invariants;
+the result says what broke, and which requests the control plane refused."""
 
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -15,7 +17,9 @@ from botocore.config import Config
 
 from chaos.invariants import definition, overlapping_index_work
 from chaos.proxy import RecordingProxy
+from chaos.refusals import index_changes, refusals
 from multigsi import MultigsiError, Ownership, Reconciler, parse_table_spec
+from multigsi.engine import aws
 from multigsi.harness import LocalCloudFormation, Stack
 from multigsi.harness.faults import HarnessFaults
 from multigsi.local import LocalDynamoDB, Timing
@@ -38,6 +42,7 @@ class Scenario:
     desired: tuple[dict[str, Any], ...]
     rates: FaultRates
     lose_hand_offs: bool
+    two_actors: bool = False  # cli only: two loops apply the same spec at once
 
     @property
     def table(self) -> str:
@@ -52,6 +57,22 @@ class Outcome:
     faults: Counter[str] = field(default_factory=Counter)
     observations: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
+    # Requests the control plane refused ("<what>: <code>" → count) and the index creates and
+    # deletes it applied, from the proxy's record.
+    refusals: Counter[str] = field(default_factory=Counter)
+    index_changes: int = 0
+    duplicate_delivery: bool = False
+
+    @property
+    def kind(self) -> str:
+        """Single actor or several at once on the table: the refusal targets differ."""
+        if self.scenario.mode == "cli":
+            return "cli, two actors" if self.scenario.two_actors else "cli"
+        return "cfn, duplicate delivery" if self.duplicate_delivery else "cfn"
+
+    @property
+    def concurrent(self) -> bool:
+        return self.scenario.two_actors or self.duplicate_delivery
 
 
 def index(rng: random.Random, letter: str, billing: str) -> dict[str, Any]:
@@ -86,12 +107,22 @@ def generate(seed: int) -> Scenario:
         index(rng, letter, billing)
         for letter in rng.sample(candidates, rng.randint(1, min(3, len(candidates))))
     )
+    # 25 % of UpdateTable calls fail: 15 % before anything is applied, 10 % applied and then
+    # answered 500 (the answer lost). 10 % of the other calls fail.
     rates = FaultRates(
-        throttle=0.05, error500=0.03, reset=0.02, latency=0.05, latency_seconds=0.05, limit=0.03, inuse=0.02
+        throttle=0.05,
+        error500=0.03,
+        reset=0.02,
+        latency=0.05,
+        latency_seconds=0.05,
+        limit=0.03,
+        inuse=0.02,
+        lost=0.10,
     )
+    mode = rng.choice(["cli", "cfn"])
     return Scenario(
         seed,
-        rng.choice(["cli", "cfn"]),
+        mode,
         billing,
         rng.randint(0, 25),
         existing,
@@ -99,6 +130,7 @@ def generate(seed: int) -> Scenario:
         desired,
         rates,
         rng.random() < 0.1,
+        mode == "cli" and rng.random() < 0.3,  # drawn last: the other draws stay as they were
     )
 
 
@@ -163,6 +195,8 @@ def run(scenario: Scenario) -> Outcome:
             if event.kind == "finished":
                 finished.setdefault((event.table, event.index), []).append(event.at)
         outcome.violations += overlapping_index_work(proxy.exchanges, finished)
+        outcome.refusals = refusals(proxy.exchanges)
+        outcome.index_changes = index_changes(proxy.exchanges)
         live = {i["IndexName"]: i for i in after.get("GlobalSecondaryIndexes", [])}
         for name, shape in unmanaged_before.items():
             if name not in live or definition(live[name]) != shape:
@@ -206,16 +240,30 @@ def _run_cli(scenario: Scenario, url: str, outcome: Outcome) -> None:
     ownership = Ownership.listed_only(
         *(i["IndexName"] for i in scenario.existing if i["IndexName"] not in scenario.unmanaged)
     )
-    reconciler = Reconciler(_client(url), rng=random.Random(scenario.seed))
-    try:
-        result = reconciler.apply(spec, ownership, deadline=reconciler.clock.now() + 60)
-        outcome.result = str(result.outcome)
-        if not result.converged:
-            outcome.violations.append(f"stopped at {result.outcome} without converging")
-    except MultigsiError as error:
-        outcome.result = f"error: {error}"
-        if not str(error):
-            outcome.violations.append("an error without a message")
+    # The clients the CLI builds: botocore's retries for reads, none for UpdateTable.
+    session = aws.session(local_credentials=True)
+    reads, steps = aws.dynamodb_client(session, url), aws.dynamodb_step_client(session, url)
+    actors = 2 if scenario.two_actors else 1
+    results: list[str] = [""] * actors
+
+    def act(number: int) -> None:
+        reconciler = Reconciler(reads, rng=random.Random(scenario.seed * 10 + number), step_client=steps)
+        try:
+            result = reconciler.apply(spec, ownership, deadline=reconciler.clock.now() + 60)
+            results[number] = str(result.outcome)
+            if not result.converged:
+                outcome.violations.append(f"stopped at {result.outcome} without converging")
+        except MultigsiError as error:
+            results[number] = f"error: {error}"
+            if not str(error):
+                outcome.violations.append("an error without a message")
+
+    threads = [threading.Thread(target=act, args=(number,)) for number in range(actors)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    outcome.result = results[0] if len(set(results)) == 1 else " / ".join(results)
 
 
 def _run_cfn(scenario: Scenario, url: str, outcome: Outcome) -> None:
@@ -271,3 +319,4 @@ def _run_cfn(scenario: Scenario, url: str, outcome: Outcome) -> None:
         if lost and response.status == "NONE":
             outcome.result = "NONE (hand-off lost: CloudFormation fails the resource at ServiceTimeout)"
         outcome.faults.update({f"harness {k}": v for k, v in faults.counts.items()})
+        outcome.duplicate_delivery = faults.counts["duplicate"] > 0

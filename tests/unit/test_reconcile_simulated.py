@@ -11,7 +11,7 @@ from bench.workloads import spec_for
 
 from multigsi import Ownership, Reconciler, TableUnavailableError
 from multigsi.engine.clock import FakeClock
-from multigsi.engine.reconcile import Outcome, Retrying
+from multigsi.engine.reconcile import CONTENTION_JITTER, Outcome, Retrying
 from multigsi.engine.waiting import POLL_INTERVAL
 from multigsi.local.control_plane import ControlPlane, Timing
 
@@ -37,8 +37,9 @@ def test_hours_of_builds_in_simulated_time_with_at_most_one_describe_a_second() 
     assert result.converged
     assert sum(HOURS) <= clock.now() <= sum(HOURS) + 3 * 1.0 + 1.0
     describes = sum(1 for e in client.plane.events if e.kind == "describe")
-    # One look a second while waiting, plus the first look and one right after each step.
-    assert describes <= clock.now() / POLL_INTERVAL + 1 + len(result.steps_issued)
+    # One look a second while waiting, plus the first look, the one after the random pause
+    # before the first create, and one right after each step.
+    assert describes <= clock.now() / POLL_INTERVAL + 2 + len(result.steps_issued)
     assert not [e for e in client.plane.events if e.kind == "refused"]
 
 
@@ -132,3 +133,32 @@ def test_transient_read_trouble_near_the_deadline_stops_as_a_deadline_not_a_fail
     )
     assert result.outcome is Outcome.DEADLINE
     assert clock.now() <= 3.0
+
+
+def test_after_a_refusal_the_loop_pauses_at_random_and_re_reads_before_each_create() -> None:
+    """Another actor has shown itself (our first Create was refused): before the next create
+    the loop waits a random moment of at most CONTENTION_JITTER and acts only on the read that
+    follows, so that two loops polling in step stop racing to the same step."""
+    clock, client = simulated([600.0, 600.0, 900.0])
+    reconciler = Reconciler(RacingActor(client), clock=clock)
+    assert reconciler.apply(spec_for("sim", 2), Ownership.listed_only()).converged
+    events = client.plane.events
+    ours = [n for n, e in enumerate(events) if e.kind == "started" and e.index == "index-01"]
+    assert len(ours) == 1
+    reads_before = [e.at for e in events[: ours[0]] if e.kind == "describe"]
+    # The read the create was sent on, and the one before it: a random pause apart, not a poll.
+    assert reads_before[-1] == events[ours[0]].at
+    assert 0 < reads_before[-1] - reads_before[-2] <= CONTENTION_JITTER < POLL_INTERVAL
+
+
+def test_the_first_create_of_a_run_follows_a_random_pause_and_a_fresh_read() -> None:
+    """Two runs started together (a duplicate delivery) would otherwise read the same idle
+    table at the same moment and both send the first create: one of them refused."""
+    clock, client = simulated([600.0])
+    assert Reconciler(client, clock=clock).apply(spec_for("sim", 1), Ownership.everything()).converged
+    events = client.plane.events
+    first = next(n for n, e in enumerate(events) if e.kind == "started")
+    reads = [e.at for e in events[:first] if e.kind == "describe"]
+    assert len(reads) == 2, "the first look, then a look after the pause"
+    assert 0 < reads[1] - reads[0] <= CONTENTION_JITTER
+    assert reads[1] == events[first].at, "sent on the fresh read"

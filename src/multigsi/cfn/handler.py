@@ -37,7 +37,7 @@ from multigsi.cfn.event import (
 from multigsi.cfn.lifecycle import StackView, claims_for, release_for
 from multigsi.cfn.logs import StructuredLog
 from multigsi.cfn.response import FAILED, SUCCESS, Answer, ResponseSender, refusal
-from multigsi.engine.aws import LAMBDA_CLIENT_CONFIG
+from multigsi.engine.aws import LAMBDA_CLIENT_CONFIG, lambda_step_client
 from multigsi.engine.clock import Clock, SystemClock
 from multigsi.engine.live import LiveTable
 from multigsi.engine.ownership import Claim, Origin, Owner, Ownership, OwnershipError, TableRecord
@@ -78,6 +78,7 @@ class Services:
     make_client: Callable[[str], Any] = field(
         default=lambda name: boto3.client(name, config=LAMBDA_CLIENT_CONFIG)
     )
+    make_step_client: Callable[[], Any] = lambda_step_client  # UpdateTable: no automatic retries
 
 
 @dataclass
@@ -192,6 +193,7 @@ class CustomResourceHandler:
     ) -> Answer | _Pending:
         reconciler = Reconciler(
             self.services.make_client("dynamodb"),
+            step_client=self.services.make_step_client(),
             clock=self.clock,
             rng=self.rng,
             progress=CloudWatchProgress(self.services.make_client("cloudwatch"), self.clock),

@@ -262,8 +262,9 @@ def _owners(client: Any, live: LiveTable) -> Claims | None:
     "--faults",
     default="",
     metavar="RATES",
-    help="Inject faults, e.g. throttle=0.05,error500=0.02,reset=0.01,latency=0.1:0.3,limit=0.05,inuse=0.02 "
-    "(rates per request; limit/inuse on UpdateTable only; latency=RATE:SECONDS).",
+    help="Inject faults, e.g. throttle=0.05,error500=0.02,reset=0.01,latency=0.1:0.3,limit=0.05,inuse=0.02,lost=0.05 "
+    "(rates per request; limit/inuse/lost on UpdateTable only, lost = applied then answered 500; "
+    "latency=RATE:SECONDS).",
 )
 @click.option("--fault-seed", default=0, show_default=True, type=int, help="Seed of the fault injection.")
 @click.option(

@@ -33,15 +33,17 @@ class AwsTarget:
     # Only for the built-in local endpoint, which accepts any credentials.
     local_credentials: bool = False
 
-    def clients(self) -> tuple[Any, Any]:
-        """(dynamodb, cloudwatch) clients. One session: boto3 sessions are not thread-safe
-        to create clients from concurrently, clients are safe to share.
+    def clients(self) -> tuple[Any, Any, Any]:
+        """(dynamodb, dynamodb for UpdateTable without automatic retries, cloudwatch) clients.
+        One session: boto3 sessions are not thread-safe to create clients from concurrently,
+        clients are safe to share.
 
         A local endpoint that refuses connections fails here at once, instead of after
         botocore's and the loop's retries (about 15 s) meant for a remote service."""
         session = aws.session(self.profile, self.region, local_credentials=self.local_credentials)
         try:
             dynamodb = aws.dynamodb_client(session, self.endpoint_url)
+            steps = aws.dynamodb_step_client(session, self.endpoint_url)
             cloudwatch = aws.cloudwatch_client(session, self.endpoint_url)
         except ValueError as error:  # botocore: "Invalid endpoint: ..." from AWS_ENDPOINT_URL_*
             raise click.ClickException(
@@ -49,7 +51,7 @@ class AwsTarget:
                 "(check --endpoint-url, AWS_ENDPOINT_URL_DYNAMODB and AWS_ENDPOINT_URL)"
             ) from None
         _refuse_closed_local_port(dynamodb.meta.endpoint_url)
-        return dynamodb, cloudwatch
+        return dynamodb, steps, cloudwatch
 
 
 def _refuse_closed_local_port(url: str) -> None:

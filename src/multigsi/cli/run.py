@@ -48,17 +48,19 @@ def reconcilers(
     interrupt: threading.Event | None = None,
     limits: AccountLimits | None = None,
 ) -> Callable[[TableSpec], Reconciler]:
-    """Reconcilers sharing one pair of clients, held to ``limits`` (the account's call
-    budget and operation slots; default: a fresh one with the default limits)."""
+    """Reconcilers sharing one set of clients, held to ``limits`` (the account's call
+    budget and operation slots; default: a fresh one with the default limits). UpdateTable
+    goes through its own client without botocore's retries: it is not idempotent."""
     limits = limits or AccountLimits()
-    dynamodb, cloudwatch = target.clients()
+    dynamodb, steps, cloudwatch = target.clients()
     dynamodb = limits.wrap(dynamodb)
+    steps = limits.wrap(steps)
     limits.attach(cloudwatch)
     clock = SystemClock(interrupt)
     progress = CloudWatchProgress(cloudwatch, clock)
 
     def make(spec: TableSpec) -> Reconciler:
-        reconciler = Reconciler(dynamodb, clock=clock, progress=progress)
+        reconciler = Reconciler(dynamodb, clock=clock, progress=progress, step_client=steps)
         if observer is not None:
             reconciler.observer = observer
         return reconciler

@@ -1,5 +1,12 @@
 """boto3 clients built the standard way, so every AWS_* variable and profile works
-(AWS_ENDPOINT_URL_DYNAMODB included) and botocore does the transport retries."""
+(AWS_ENDPOINT_URL_DYNAMODB included) and botocore does the transport retries of reads.
+
+UpdateTable goes through a second client that never retries by itself: it is not
+idempotent. After a lost answer (applied, then a 500 or a cut connection) a resent Create
+asks for an index that is already being built, and botocore's standard mode even retries
+LimitExceededException as throttling. The reconcile loop owns what follows a failed
+UpdateTable: it re-reads the table and re-plans before sending anything.
+"""
 
 from __future__ import annotations
 
@@ -25,6 +32,11 @@ LAMBDA_CLIENT_CONFIG = Config(
     read_timeout=10,
 )
 
+# One attempt: botocore's config, not a wrapper. Timeouts as above.
+NO_RETRIES = Config(retries={"mode": "standard", "total_max_attempts": 1})
+STEP_CLIENT_CONFIG = CLIENT_CONFIG.merge(NO_RETRIES)
+LAMBDA_STEP_CLIENT_CONFIG = LAMBDA_CLIENT_CONFIG.merge(NO_RETRIES)
+
 
 def session(
     profile: str | None = None, region: str | None = None, *, local_credentials: bool = False
@@ -40,6 +52,16 @@ def session(
 
 def dynamodb_client(aws_session: boto3.session.Session, endpoint_url: str | None = None) -> Any:
     return aws_session.client("dynamodb", endpoint_url=endpoint_url, config=CLIENT_CONFIG)
+
+
+def dynamodb_step_client(aws_session: boto3.session.Session, endpoint_url: str | None = None) -> Any:
+    """The client the reconcile loop sends UpdateTable with: no automatic retries."""
+    return aws_session.client("dynamodb", endpoint_url=endpoint_url, config=STEP_CLIENT_CONFIG)
+
+
+def lambda_step_client() -> Any:
+    """The Lambda's UpdateTable client (no automatic retries), from the environment."""
+    return boto3.client("dynamodb", config=LAMBDA_STEP_CLIENT_CONFIG)
 
 
 def cloudwatch_client(aws_session: boto3.session.Session, endpoint_url: str | None = None) -> Any:

@@ -35,6 +35,16 @@ from multigsi.spec.model import TableSpec
 
 STEP_MARGIN = 0.25  # never issue a step closer than this to the deadline (an UpdateTable takes ms)
 MAX_STALE_RETRIES = 5  # "already exists"/"not found" more often than this: our view is wrong
+# A create/delete is sent only on a read at most this old; an older one (say, after slow
+# progress samples) is read again first. Another actor's step in between would get ours refused.
+FRESH_READ = 0.5
+# Before the first create/delete of a run, and before every one once another actor has
+# shown itself (one of our steps was refused), wait a random 0..CONTENTION_JITTER s and send
+# it only on the read that follows. Two runs started together (a duplicate delivery of a
+# CloudFormation event) or polling in step then rarely race to the same step; a run alone
+# pays at most this once, against index builds of minutes.
+CONTENTION_JITTER = 0.5
+STRUCTURAL = frozenset({Action.CREATE, Action.DELETE})
 
 
 class Outcome(StrEnum):
@@ -107,7 +117,11 @@ def _ignore(event: Event) -> None:
 class Reconciler:
     """Applies one table's spec. Every side effect is a parameter: the DynamoDB client,
     the clock, the random source of the backoff jitter, the wait policy and the progress
-    source."""
+    source.
+
+    ``step_client`` sends UpdateTable (``client`` when None). Give it a client without
+    automatic retries (``multigsi.engine.aws.dynamodb_step_client``): UpdateTable is not
+    idempotent, and after any failed one the loop re-reads the table before sending again."""
 
     client: Any
     clock: Clock = field(default_factory=SystemClock)
@@ -115,6 +129,7 @@ class Reconciler:
     policy: WaitPolicy = field(default_factory=MultigsiWaitPolicy)
     progress: ProgressSource = field(default_factory=NoProgress)
     observer: Observer = _ignore
+    step_client: Any = None
 
     def read(self, table_name: str, deadline: float | None = None) -> LiveTable:
         """One DescribeTable, with the loop's own retry for transient trouble (never
@@ -127,7 +142,7 @@ class Reconciler:
                 classified = classify(error)
                 if classified.code == "ResourceNotFoundException":
                     raise TableNotFoundError(table_name) from error
-                if classified.kind is not ErrorKind.TRANSIENT or attempt >= MAX_STALE_RETRIES:
+                if not classified.retryable or attempt >= MAX_STALE_RETRIES:
                     raise StepFailedError(
                         table_name, "DescribeTable", classified.code, classified.message
                     ) from error
@@ -168,12 +183,22 @@ class Reconciler:
         settled = 0
         plan = Plan(spec.table_name, ())
         progress: tuple[IndexProgress, ...] = ()
+        unanswered: Step | None = None  # sent, but the answer was lost: applied or not?
+        contended = False  # another actor has shown itself: jitter before create/delete
+        jittered_at: float | None = None
+        refreshed = False  # looked again because the read was stale: act on the next one
 
         def stop(outcome: Outcome) -> ApplyResult:
             """The result, with what the last look showed still to do and in flight."""
             return ApplyResult(
                 spec.table_name, outcome, tuple(issued), plan, progress, self.clock.now() - started
             )
+
+        def sent(step: Step) -> None:
+            if step.action is Action.DELETE and step.replacement:
+                replacing[step.index_name] = step.reason
+            issued.append(step)
+            self.observer(StepIssued(spec.table_name, step))
 
         while True:
             try:
@@ -182,6 +207,9 @@ class Reconciler:
                 # Transient trouble reading the table and no time left to retry: stop like
                 # any other deadline.
                 return stop(Outcome.DEADLINE)
+            if unanswered is not None and _applied(unanswered, plan):
+                sent(unanswered)  # the read shows it took effect: it was sent, answer lost
+            unanswered = None
             now = self.clock.now()
             progress = self._progress(live, tracker, now)
             self.observer(Observed(spec.table_name, live, plan, progress))
@@ -214,8 +242,23 @@ class Reconciler:
                 step = dataclasses.replace(step, replacement=True, reason=replacing[step.index_name])
             if deadline is not None and now > deadline - STEP_MARGIN:
                 return stop(Outcome.DEADLINE)
+            if step.action in STRUCTURAL:
+                first = not issued
+                if (first or contended) and (jittered_at is None or not 0 <= now - jittered_at <= FRESH_READ):
+                    # Send only on a read taken right after a random pause.
+                    delay = self.rng.uniform(0, CONTENTION_JITTER)
+                    if deadline is not None and self.clock.now() + delay > deadline - STEP_MARGIN:
+                        return stop(Outcome.DEADLINE)
+                    self.clock.sleep(delay)
+                    jittered_at = self.clock.now()
+                    continue
+                if self.clock.now() - now > FRESH_READ and not refreshed:
+                    refreshed = True
+                    continue  # the read is stale: look again (once) before acting on it
+            jittered_at = None
+            refreshed = False
             try:
-                self.client.update_table(**update_table_request(spec.table_name, step))
+                (self.step_client or self.client).update_table(**update_table_request(spec.table_name, step))
             except Exception as error:
                 classified = classify(error)
                 if classified.kind is ErrorKind.PERMANENT or (
@@ -226,6 +269,11 @@ class Reconciler:
                     ) from error
                 if classified.kind is ErrorKind.STALE:
                     stale += 1
+                if classified.kind in (ErrorKind.CONFLICT, ErrorKind.STALE):
+                    contended = True  # refused: someone else changed the table since our read
+                if classified.kind is ErrorKind.AMBIGUOUS:
+                    unanswered = step  # the next read tells whether it was applied
+                # Never resend blindly: back off, then the loop re-reads and re-plans.
                 attempt = conflicts
                 conflicts += 1
                 delay = backoff_delay(attempt, self.rng)
@@ -236,10 +284,7 @@ class Reconciler:
                 continue
             conflicts = 0
             stale = 0
-            if step.action is Action.DELETE and step.replacement:
-                replacing[step.index_name] = step.reason
-            issued.append(step)
-            self.observer(StepIssued(spec.table_name, step))
+            sent(step)
 
     def _progress(self, live: LiveTable, tracker: BuildTracker, now: float) -> tuple[IndexProgress, ...]:
         items = []
@@ -259,3 +304,8 @@ class Reconciler:
                 )
             )
         return tuple(items)
+
+
+def _applied(step: Step, plan: Plan) -> bool:
+    """Whether a step whose answer was lost took effect: a fresh plan no longer asks for it."""
+    return not any(s.action is step.action and s.index_name == step.index_name for s in plan.steps)

@@ -3,7 +3,9 @@
 Each DynamoDB request may, by the configured per-operation rates: get a
 ThrottlingException, an HTTP 500, a connection cut mid-answer, extra latency, or (for
 UpdateTable only, without applying it) a spurious LimitExceededException or
-ResourceInUseException. A fault never changes state: a faulted UpdateTable is not applied.
+ResourceInUseException. A fault never changes state: a faulted UpdateTable is not applied,
+except ``lost`` (UpdateTable only): applied, and then answered with an HTTP 500, as when
+the answer is lost on the way back. Injected answers carry ``x-multigsi-fault: <kind>``.
 """
 
 from __future__ import annotations
@@ -33,16 +35,17 @@ class FaultRates:
     latency_seconds: float = 0.2
     limit: float = 0.0  # UpdateTable only
     inuse: float = 0.0  # UpdateTable only
+    lost: float = 0.0  # UpdateTable only: applied, then answered 500
 
     @classmethod
     def parse(cls, text: str) -> FaultRates:
-        """``throttle=0.05,error500=0.02,reset=0.01,latency=0.1:0.3,limit=0.05,inuse=0.02``"""
+        """``throttle=0.05,error500=0.02,reset=0.01,latency=0.1:0.3,limit=0.05,inuse=0.02,lost=0.05``"""
         values: dict[str, float] = {}
         for part in filter(None, (p.strip() for p in text.split(","))):
             name, _, value = part.partition("=")
             if name not in cls.__dataclass_fields__ or name == "latency_seconds" or not value:
                 raise FaultSpecError(
-                    f"{part!r}: expected NAME=RATE with NAME one of throttle, error500, reset, latency, limit, inuse"
+                    f"{part!r}: expected NAME=RATE with NAME one of throttle, error500, reset, latency, limit, inuse, lost"
                 )
             rate, _, seconds = value.partition(":")
             try:
@@ -58,7 +61,7 @@ class FaultRates:
 
 @dataclass(frozen=True)
 class Fault:
-    kind: str  # throttle | error500 | reset | limit | inuse
+    kind: str  # throttle | error500 | reset | limit | inuse | lost
     code: str = ""
     message: str = ""
     status: int = 400
@@ -94,6 +97,7 @@ class FaultInjector:
                 choices += [
                     (self.rates.limit, Fault("limit", "LimitExceededException", messages.ONE_AT_A_TIME)),
                     (self.rates.inuse, Fault("inuse", "ResourceInUseException", IN_USE.format(table=table))),
+                    (self.rates.lost, Fault("lost", "InternalServerError", INTERNAL, 500)),
                 ]
             for rate, fault in choices:
                 if draw < rate:

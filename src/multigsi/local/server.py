@@ -26,7 +26,7 @@ from werkzeug.test import run_wsgi_app
 from multigsi.local import messages
 from multigsi.local.control_plane import ControlPlane, TableKey, Timing
 from multigsi.local.errors import AwsError
-from multigsi.local.faults import FaultInjector
+from multigsi.local.faults import Fault, FaultInjector
 from multigsi.local.routes import Route, Router, is_dynamodb, reset_route
 from multigsi.local.table_rules import check_create_table, check_table_settings, check_update_table
 from multigsi.local.tables import DATA_OPERATIONS, Limits, Phase
@@ -58,10 +58,9 @@ class ControlPlaneMiddleware:
             payload = None
         name = payload.get("TableName") if isinstance(payload, dict) else None
         key: TableKey = (_region(environ), name if isinstance(name, str) else "")
-        if self.faults is not None:
-            injected = self._inject(operation, key, environ, start_response)
-            if injected is not None:
-                return injected
+        fault = self._inject(operation, key, environ) if self.faults is not None else None
+        if fault is not None and fault.kind != "lost":
+            return _respond(start_response, *_fault_answer(fault))
         try:
             with self.plane.lock:
                 self.plane.tables.admit(operation, key[0])
@@ -73,12 +72,12 @@ class ControlPlaneMiddleware:
         except Exception:  # a bug here: still answer as DynamoDB would, in JSON
             logging.getLogger(__name__).exception("local endpoint failed on %s", operation)
             status, headers, answer = _error(AwsError("InternalServerError", "Internal server error", 500))
+        if fault is not None:  # "lost": applied, and the answer never arrives
+            status, headers, answer = _fault_answer(fault)
         return _respond(start_response, status, headers, answer)
 
-    def _inject(
-        self, operation: str, key: TableKey, environ: dict[str, Any], start_response: StartResponse
-    ) -> Iterable[bytes] | None:
-        """A fault instead of the real answer, or None. Faults never change state."""
+    def _inject(self, operation: str, key: TableKey, environ: dict[str, Any]) -> Fault | None:
+        """A fault instead of the real answer, or None."""
         assert self.faults is not None
         delay = self.faults.latency()
         if delay:
@@ -91,8 +90,7 @@ class ControlPlaneMiddleware:
             _reset(environ)
             # werkzeug treats a ConnectionError as a dropped connection and moves on quietly.
             raise ConnectionResetError("fault injection: connection reset")
-        status, headers, body = _error(AwsError(fault.code, fault.message, fault.status))
-        return _respond(start_response, status, headers, body)
+        return fault
 
     def _handle(
         self, operation: str, environ: dict[str, Any], payload: dict[str, Any], key: TableKey
@@ -270,6 +268,12 @@ def _reset(environ: dict[str, Any]) -> None:
 def _region(environ: dict[str, Any]) -> str:
     match = REGION_IN_AUTHORIZATION.search(environ.get("HTTP_AUTHORIZATION", ""))
     return match.group(1) if match else DEFAULT_REGION
+
+
+def _fault_answer(fault: Fault) -> tuple[int, list[tuple[str, str]], bytes]:
+    """An injected error, marked so that a recording proxy can tell it from a real refusal."""
+    status, headers, body = _error(AwsError(fault.code, fault.message, fault.status))
+    return status, [*headers, ("x-multigsi-fault", fault.kind)], body
 
 
 def _error(error: AwsError) -> tuple[int, list[tuple[str, str]], bytes]:
