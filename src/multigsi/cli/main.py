@@ -295,6 +295,13 @@ def package(output: str) -> None:
     help="Where the zip from `multigsi package` is.",
 )
 @click.option("--service-timeout", default=3600, show_default=True, type=click.IntRange(1, 3600))
+@click.option(
+    "--reserved-concurrency",
+    default="5",
+    show_default=True,
+    help="The function's reserved concurrency (1-1000), so a runaway chain cannot starve the "
+    "account; 'none' leaves it unreserved (for accounts with a small concurrency quota).",
+)
 def template(
     spec: str | None,
     logical_id: str | None,
@@ -302,6 +309,7 @@ def template(
     create_table: bool,
     code_uri: str,
     service_timeout: int,
+    reserved_concurrency: str,
 ) -> None:
     """Print a SAM template that adds SPEC's indexes to a table with the multigsi custom
     resource (a least-privilege role, the function, its log group and the resource).
@@ -314,11 +322,14 @@ def template(
     from cfn_flip import dump_yaml
 
     from multigsi.cli.demo import demo_spec
-    from multigsi.cli.template import ordered
+    from multigsi.cli.template import check_table_name, ordered, reserved
     from multigsi.cli.template import template as build
     from multigsi.spec.files import load_specs
     from multigsi.spec.parse import parse_table_spec
 
+    if table_name is not None:
+        check_table_name(table_name, "--table-name")
+    concurrency = reserved(reserved_concurrency)
     if spec:
         (table_spec,) = load_specs(spec, logical_id=logical_id, table_name=table_name)
     else:
@@ -326,7 +337,11 @@ def template(
         raw["TableName"] = table_name or "multigsi-demo-orders"
         table_spec = parse_table_spec(raw)
     document = build(
-        table_spec, create_table=create_table, code_uri=code_uri, service_timeout=service_timeout
+        table_spec,
+        create_table=create_table,
+        code_uri=code_uri,
+        service_timeout=service_timeout,
+        reserved_concurrency=concurrency,
     )
     command = " ".join(["multigsi template", *sys.argv[2:]]) if len(sys.argv) > 1 else "multigsi template"
     click.echo(
