@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 @dataclass
 class Connection:
-    first_bytes: bytes  # an HTTP request line, or a TLS ClientHello
+    first_bytes: bytes  # a whole HTTP request, or the start of a TLS ClientHello
 
     @property
     def is_http_put(self) -> bool:
@@ -36,16 +36,19 @@ class RecordingListener:
                 conn.settimeout(2.0)
                 data = b""
                 try:
-                    while b"\r\n\r\n" not in data and len(data) < 65536:
+                    data = conn.recv(65536)
+                    # HTTP: read the head; anything else (a TLS ClientHello) is recorded as is
+                    while data[:1].isalpha() and b"\r\n\r\n" not in data and len(data) < 65536:
                         chunk = conn.recv(65536)
                         if not chunk:
                             break
                         data += chunk
                 except OSError:
                     pass
-                with listener.lock:
-                    listener.connections.append(Connection(data[:4096]))
-                if data[:1].isalpha():  # plain HTTP: answer it
+                if not data[:1].isalpha():
+                    with listener.lock:
+                        listener.connections.append(Connection(data[:4096]))
+                else:  # plain HTTP: read the body, record, answer
                     head, _, rest = data.partition(b"\r\n\r\n")
                     length = next(
                         (
@@ -61,6 +64,11 @@ class RecordingListener:
                             if not chunk:
                                 break
                             rest += chunk
+                    except OSError:
+                        pass
+                    with listener.lock:
+                        listener.connections.append(Connection(head + b"\r\n\r\n" + rest))
+                    try:
                         reply = (
                             f"HTTP/1.1 {listener.status} X\r\nContent-Length: {len(listener.body)}\r\n"
                             "Connection: close\r\n\r\n"
