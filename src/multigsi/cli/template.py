@@ -8,7 +8,7 @@ Runaway chains are bounded three ways. The handler stops at ServiceTimeout (at m
 measured from a checked first invocation) and after MAX_HOPS hand-offs. With the 900 s
 Timeout here a hop works up to 870 s, so a whole chain is at most 5 working hops (plus a
 few short ones that only re-send an undelivered answer): far below the 16 invocations after
-which Lambda's recursive loop detection steps in, so the function keeps Lambda's default
+which Lambda's recursive loop detection, where it applies, steps in; so the function keeps Lambda's default
 ``RecursiveLoop: Terminate`` as a last guard (set Allow only with a Timeout under about
 300 s, where a full ServiceTimeout needs more than 16 hops). Reserved concurrency caps how
 many invocations all chains together can run at once, so a runaway cannot starve the
