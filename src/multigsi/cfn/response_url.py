@@ -29,8 +29,8 @@ The function's region is ``AWS_REGION`` (set by Lambda), else ``AWS_DEFAULT_REGI
 from __future__ import annotations
 
 import os
-import re
-from dataclasses import dataclass
+import string
+from typing import NamedTuple
 
 HOSTS_VARIABLE = "MULTIGSI_RESPONSE_URL_HOSTS"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost"})
@@ -38,16 +38,14 @@ BUCKET_PREFIX = "cloudformation-custom-resource-response-"
 MAX_URL_LENGTH = 8192
 
 # RFC 3986 characters (unreserved, reserved without '#', and '%'): printable ASCII only.
-_URL_CHARACTERS = re.compile(r"[A-Za-z0-9\-._~:/?\[\]@!$&'()*+,;=%]+")
-_URL = re.compile(
-    r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<authority>[^/?]*)(?P<target>[/?].*)?", re.DOTALL
-)
-_AUTHORITY = re.compile(r"(?P<host>[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)(?::(?P<port>[0-9]{1,5}))?")
-_REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-[0-9]+")
+# Plain string checks rather than regular expressions, and NamedTuples rather than
+# dataclasses: this module is on the cold-start import path.
+_URL_CHARACTERS = frozenset(string.ascii_letters + string.digits + "-._~:/?[]@!$&'()*+,;=%")
+_SCHEME_CHARACTERS = frozenset(string.ascii_letters + string.digits + "+.-")
+_HOST_CHARACTERS = frozenset(string.ascii_lowercase + string.digits + ".-")
 
 
-@dataclass(frozen=True)
-class ResponseTarget:
+class ResponseTarget(NamedTuple):
     """Where the answer goes: the sender connects to exactly ``host``:``port``."""
 
     scheme: str  # https, or http for a listed loopback host
@@ -56,8 +54,7 @@ class ResponseTarget:
     target: str  # path and query, as given (already percent-encoded by the signer)
 
 
-@dataclass(frozen=True)
-class Refused:
+class Refused(NamedTuple):
     """Why a URL is not answered. ``reason`` never quotes userinfo or the query string."""
 
     reason: str
@@ -73,31 +70,29 @@ def check(
         return Refused("the ResponseURL is missing or not a string")
     if len(url) > MAX_URL_LENGTH:
         return Refused(f"the ResponseURL is longer than {MAX_URL_LENGTH} characters")
-    if not _URL_CHARACTERS.fullmatch(url):
+    if not _URL_CHARACTERS.issuperset(url):
         return Refused(
             "the ResponseURL contains a character a URL may not hold "
             "(whitespace, control, backslash, quote, non-ASCII, ...)"
         )
-    parts = _URL.fullmatch(url)
-    if parts is None:
+    scheme, separator, rest = url.partition("://")
+    if not separator or not scheme[:1].isalpha() or not _SCHEME_CHARACTERS.issuperset(scheme):
         return Refused("the ResponseURL is not an absolute URL")
-    scheme = parts["scheme"].lower()
-    authority = parts["authority"]
+    scheme = scheme.lower()
+    cut = min((i for i in (rest.find("/"), rest.find("?")) if i >= 0), default=len(rest))
+    authority, target = rest[:cut], rest[cut:]
     if "@" in authority:
         return Refused("the ResponseURL carries user information before its host")
-    host_port = _AUTHORITY.fullmatch(authority)
-    if host_port is None:
+    host, colon, port_text = authority.lower().partition(":")
+    if not _plain_host(host) or (colon and not (port_text.isdigit() and len(port_text) <= 5)):
         return Refused("the ResponseURL's host is not a plain DNS name or IPv4 address")
-    host = host_port["host"].lower()
-    target = parts["target"] or "/"
-    if not target.startswith("/"):
-        target = "/" + target
+    target = target if target.startswith("/") else "/" + target
     if loopback is None:
         loopback = listed_loopback_hosts()
     default_port = {"https": 443, "http": 80}.get(scheme)
     if default_port is None:
         return Refused(f"the ResponseURL scheme {scheme!r} is not https")
-    port = int(host_port["port"]) if host_port["port"] else default_port
+    port = int(port_text) if colon else default_port
     if host in loopback:
         if not 1 <= port <= 65535:
             return Refused("the ResponseURL port is out of range")
@@ -112,6 +107,23 @@ def check(
     if why is not None:
         return Refused(why)
     return ResponseTarget(scheme, host, port, target)
+
+
+def _plain_host(host: str) -> bool:
+    """Letters, digits, dots and dashes, starting and ending with a letter or digit."""
+    return bool(host) and _HOST_CHARACTERS.issuperset(host) and host[0].isalnum() and host[-1].isalnum()
+
+
+def _region_shaped(region: str) -> bool:
+    """``us-east-1``, ``us-gov-west-1``, ``cn-north-1``: lowercase words, then a number."""
+    parts = region.split("-")
+    return (
+        len(parts) >= 3
+        and len(parts[0]) == 2
+        and all(part.isascii() and part.isalpha() and part.islower() for part in parts[:-1])
+        and parts[-1].isascii()
+        and parts[-1].isdigit()
+    )
 
 
 def function_region() -> str | None:
@@ -146,7 +158,7 @@ def s3_endpoints(region: str) -> frozenset[str]:
 
 
 def _not_a_response_bucket(host: str, target: str, region: str | None) -> str | None:
-    if region is None or not _REGION.fullmatch(region):
+    if region is None or not _region_shaped(region):
         return "the function's region is unknown (AWS_REGION), so no response bucket can be trusted"
     if region.startswith("us-iso") or region.startswith("eu-iso"):
         return f"responses in the partition of {region} are not supported"
