@@ -8,8 +8,7 @@ over to a fresh invocation: ``MultigsiContinuation``.
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,11 +29,11 @@ MAX_IDENTIFIER_LENGTH = {
 }
 # What CloudFormation sends: logical ids are alphanumeric, stack ids ARNs, request ids UUIDs.
 # A physical id is whatever a function answered (multigsi's own are ASCII): any printable text.
-IDENTIFIER_PATTERNS = {
-    "StackId": re.compile(r"[\x21-\x7e]+"),
-    "RequestId": re.compile(r"[\x21-\x7e]+"),
-    "LogicalResourceId": re.compile(r"[A-Za-z0-9]+"),
-    "PhysicalResourceId": re.compile(r"[^\x00-\x1f\x7f\ud800-\udfff]+"),
+IDENTIFIER_PATTERNS: dict[str, Callable[[str], bool]] = {
+    "StackId": lambda value: value.isascii() and value.isprintable() and " " not in value,
+    "RequestId": lambda value: value.isascii() and value.isprintable() and " " not in value,
+    "LogicalResourceId": lambda value: value.isascii() and value.isalnum(),
+    "PhysicalResourceId": str.isprintable,  # no control, format or lone surrogate characters
 }
 IDENTIFIER_SHAPES = {
     "StackId": "printable ASCII",
@@ -188,7 +187,7 @@ def _identifier_problem(name: str, value: str) -> str | None:
     limit = MAX_IDENTIFIER_LENGTH[name]
     if len(value) > limit:
         return f"{name} is longer than {limit} characters"
-    if not IDENTIFIER_PATTERNS[name].fullmatch(value):
+    if not IDENTIFIER_PATTERNS[name](value):
         return f"{name} {_quoted(value)} is not {IDENTIFIER_SHAPES[name]}"
     if name == "PhysicalResourceId" and len(value.encode()) > limit:
         return f"{name} is longer than {limit} bytes"
