@@ -135,10 +135,13 @@ class CustomResourceHandler:
                 log,
                 deadline=invocation_end - 1,
             )
-        stale = request.continuation and continuation_problem(
-            request.continuation, now=now_wall, timeout=timeout
+        stale = (
+            continuation_problem(request.continuation, now=now_wall, timeout=timeout)
+            if request.continuation is not None
+            else None
         )
-        if stale:  # not a hand-off of this function's (or one CloudFormation gave up on): stop here
+        if stale is not None:
+            # not a hand-off of this function's, or one CloudFormation has given up on: stop here
             return self._answer(
                 request, self._failed(request, continuation, None, stale), log, deadline=invocation_end - 1
             )
