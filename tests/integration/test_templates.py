@@ -79,8 +79,9 @@ def test_sam_transform_gives_a_900_second_self_invoking_function() -> None:
     assert (properties["Timeout"], properties["Handler"], properties["RecursiveLoop"]) == (
         900,
         "multigsi.cfn.lambda_handler",
-        "Allow",
+        "Terminate",
     )
+    assert properties["ReservedConcurrentExecutions"] == 5
     assert "Transform" not in transformed
 
 

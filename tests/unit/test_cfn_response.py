@@ -8,8 +8,15 @@ import pytest
 
 from multigsi.cfn.event import EventError, parse_event, service_timeout
 from multigsi.cfn.logs import redact
-from multigsi.cfn.response import FAILED, MAX_BODY_BYTES, Answer, body, refusal
+from multigsi.cfn.response import FAILED, MAX_BODY_BYTES, Answer, _definite_refusal, body, refusal
 from multigsi.errors import SpecError
+
+
+@pytest.fixture(autouse=True)
+def function_region(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The response bucket follows the function's region; Lambda sets AWS_REGION."""
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    monkeypatch.delenv("MULTIGSI_RESPONSE_URL_HOSTS", raising=False)
 
 
 def request(**changes: object) -> object:
@@ -54,27 +61,35 @@ def test_reason_never_carries_a_presigned_query() -> None:
     assert "secret" not in json.loads(body(request(), answer))["Reason"]  # type: ignore[arg-type]
 
 
+def test_only_cloudformation_response_urls_are_put_to() -> None:
+    """The full table is in test_cfn_response_url; this is the sender's entry point."""
+    assert refusal("https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/a?b=c") is None
+    assert refusal("https://attacker.s3.amazonaws.com/a") is not None
+    assert refusal("http://127.0.0.1:9000/responses/x") is not None
+
+
+def test_extra_hosts_come_from_the_environment_and_are_loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MULTIGSI_RESPONSE_URL_HOSTS", "127.0.0.1, localhost, 10.0.0.1")
+    assert refusal("http://127.0.0.1:9000/responses/x") is None
+    assert refusal("http://localhost:9000/responses/x") is None
+    assert refusal("http://10.0.0.1/x") is not None
+
+
 @pytest.mark.parametrize(
-    ("url", "allowed"),
+    ("status", "error_body", "definite"),
     [
-        ("https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/a?b=c", True),
-        ("https://s3.cn-north-1.amazonaws.com.cn/a", True),
-        ("http://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/a", False),
-        ("https://amazonaws.com.evil.example/a", False),
-        ("https://evil.example/?x=.amazonaws.com", False),
-        ("http://127.0.0.1:9000/responses/x", False),
-        ("file:///etc/passwd", False),
+        (403, "<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>", True),
+        (404, "<Code>NoSuchKey</Code>", True),
+        (400, "<Code>InvalidArgument</Code>", True),
+        (400, "<Error><Code>RequestTimeout</Code></Error>", False),
+        (408, "", False),
+        (429, "", False),
+        (500, "", False),
+        (503, "<Code>SlowDown</Code>", False),
     ],
 )
-def test_only_amazon_https_urls_are_put_to(url: str, allowed: bool, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("MULTIGSI_RESPONSE_URL_HOSTS", raising=False)
-    assert (refusal(url) is None) is allowed
-
-
-def test_extra_hosts_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("MULTIGSI_RESPONSE_URL_HOSTS", "127.0.0.1, localhost")
-    assert refusal("http://127.0.0.1:9000/responses/x") is None
-    assert refusal("http://10.0.0.1/x") is not None
+def test_only_a_definite_4xx_ends_the_tries(status: int, error_body: str, definite: bool) -> None:
+    assert _definite_refusal(status, error_body) is definite
 
 
 def test_redact_removes_every_query_string() -> None:

@@ -126,8 +126,8 @@ def test_a_lagging_tag_read_does_not_turn_this_requests_new_index_into_an_adopte
     which indexes this request created, and the record lays that over a read without them."""
     from multigsi.cfn.event import Continuation, _continuation
 
-    carried = _continuation(Continuation(1.0, 3, True, ("by-a",)).to_json())
-    assert carried is not None and carried.created == ("by-a",)
+    carried, problems = _continuation(Continuation(1.0, 3, True, ("by-a",)).to_json())
+    assert problems == [] and carried is not None and carried.created == ("by-a",)
     record = TableRecord(_Tags(0), "arn:table")  # the read shows no claim yet
     record.remember(Claim(name, ME, Origin.CREATED) for name in carried.created)
     claims = record.read(["by-a"])

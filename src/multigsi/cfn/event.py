@@ -7,10 +7,12 @@ over to a fresh invocation: ``MultigsiContinuation``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from multigsi.cfn.response_url import Refused, check
 from multigsi.errors import Problem, SpecError
 from multigsi.spec.model import TableSpec
 from multigsi.spec.parse import parse_table_spec
@@ -25,10 +27,29 @@ MAX_IDENTIFIER_LENGTH = {
     "LogicalResourceId": 255,
     "PhysicalResourceId": 1024,
 }
+# What CloudFormation sends: logical ids are alphanumeric, stack ids ARNs, request ids UUIDs.
+# A physical id is whatever a function answered (multigsi's own are ASCII): any printable text.
+IDENTIFIER_PATTERNS: dict[str, Callable[[str], bool]] = {
+    "StackId": lambda value: value.isascii() and value.isprintable() and " " not in value,
+    "RequestId": lambda value: value.isascii() and value.isprintable() and " " not in value,
+    "LogicalResourceId": lambda value: value.isascii() and value.isalnum(),
+    "PhysicalResourceId": str.isprintable,  # no control, format or lone surrogate characters
+}
+IDENTIFIER_SHAPES = {
+    "StackId": "printable ASCII",
+    "RequestId": "printable ASCII",
+    "LogicalResourceId": "alphanumeric",
+    "PhysicalResourceId": "printable text",
+}
+# A hand-off chain within ServiceTimeout (at most 3600 s) is a handful of hops with the
+# template's 900 s functions; 500 leaves room for functions down to about 10 s. Beyond it a
+# chain is runaway, whatever its continuation claims.
+MAX_HOPS = 500
+CLOCK_SKEW = 300  # seconds a continuation's start may lie ahead of this invocation's clock
 CLOUDFORMATION_PROPERTIES = ("ServiceToken", "ServiceTimeout")
 DEFAULT_SERVICE_TIMEOUT = 3600
-MAX_CARRIED_NAMES = 25  # more than a table's default 20 indexes
 MAX_SERVICE_TIMEOUT = 3600
+MAX_CARRIED_NAMES = 25  # more than a table's default 20 indexes
 
 
 @dataclass(frozen=True)
@@ -86,12 +107,15 @@ def parse_event(event: object) -> CfnRequest:
         value = event.get(name)
         if not isinstance(value, str) or not value:
             problems.append(f"{name} is missing or not a string")
-        elif len(value) > MAX_IDENTIFIER_LENGTH.get(name, len(value)):
-            problems.append(f"{name} is longer than {MAX_IDENTIFIER_LENGTH[name]} characters")
-            value = value[: MAX_IDENTIFIER_LENGTH[name]]
+        elif name in IDENTIFIER_PATTERNS and (problem := _identifier_problem(name, value)) is not None:
+            problems.append(problem)
+        elif name == "ResponseURL" and (refused := _url_refusal(value)) is not None:
+            problems.append(refused)
         fields[name] = value if isinstance(value, str) else ""
     if fields["RequestType"] and fields["RequestType"] not in REQUEST_TYPES:
-        problems.append(f"RequestType {fields['RequestType']!r} is not one of {', '.join(REQUEST_TYPES)}")
+        problems.append(
+            f"RequestType {_quoted(fields['RequestType'])} is not one of {', '.join(REQUEST_TYPES)}"
+        )
     properties = event.get("ResourceProperties")
     if not isinstance(properties, Mapping):
         problems.append("ResourceProperties is missing or not an object")
@@ -102,8 +126,16 @@ def parse_event(event: object) -> CfnRequest:
     physical = event.get("PhysicalResourceId")
     if fields["RequestType"] in ("Update", "Delete") and (not isinstance(physical, str) or not physical):
         problems.append("PhysicalResourceId is missing in an Update or Delete")
-    if isinstance(physical, str) and len(physical) > MAX_IDENTIFIER_LENGTH["PhysicalResourceId"]:
-        problems.append("PhysicalResourceId is longer than 1024 characters")
+    if (
+        isinstance(physical, str)
+        and physical
+        and (problem := _identifier_problem("PhysicalResourceId", physical)) is not None
+    ):
+        problems.append(problem)
+    continuation: Continuation | None = None
+    if CONTINUATION_KEY in event:
+        continuation, continuation_problems = _continuation(event[CONTINUATION_KEY])
+        problems.extend(continuation_problems)
     if problems:
         raise EventError(problems, event)
     return CfnRequest(
@@ -112,27 +144,105 @@ def parse_event(event: object) -> CfnRequest:
         stack_id=fields["StackId"],
         request_id=fields["RequestId"],
         logical_resource_id=fields["LogicalResourceId"],
-        physical_resource_id=physical if isinstance(physical, str) else None,
+        physical_resource_id=physical if isinstance(physical, str) and physical else None,
         properties=properties,
         old_properties=old if isinstance(old, Mapping) else None,
-        continuation=_continuation(event.get(CONTINUATION_KEY)),
+        continuation=continuation,
         event={key: value for key, value in event.items() if key != CONTINUATION_KEY},
     )
 
 
-def _continuation(raw: object) -> Continuation | None:
-    if not isinstance(raw, Mapping):
+def reply_request(event: Mapping[str, Any]) -> CfnRequest | None:
+    """For a malformed event: a request to send the FAILED answer with, when the event has a
+    URL this function may answer. Identifiers that are not well-formed are echoed with their
+    bad characters replaced and cut to size, so building the answer can never fail."""
+    url = event.get("ResponseURL")
+    if not isinstance(url, str) or _url_refusal(url) is not None:
         return None
-    try:
-        created = raw.get("Created", [])
-        if not isinstance(created, list) or len(created) > MAX_CARRIED_NAMES:
-            created = []
-        names = tuple(n for n in created if isinstance(n, str) and 3 <= len(n) <= 255)
-        return Continuation(
-            float(raw["FirstInvokedAt"]), int(raw.get("Hop", 0)), bool(raw.get("Changed", False)), names
+
+    def echo(name: str) -> str:
+        value = event.get(name)
+        if not isinstance(value, str):
+            return ""
+        printable = "".join(c if c.isprintable() else "?" for c in value[: MAX_IDENTIFIER_LENGTH[name]])
+        return printable.encode("utf-8", "replace").decode("utf-8")
+
+    return CfnRequest(
+        request_type=event.get("RequestType") if event.get("RequestType") in REQUEST_TYPES else "",  # type: ignore[arg-type]
+        response_url=url,
+        stack_id=echo("StackId"),
+        request_id=echo("RequestId"),
+        logical_resource_id=echo("LogicalResourceId") or "MultigsiResource",
+        physical_resource_id=echo("PhysicalResourceId") or None,
+        properties={},
+        old_properties=None,
+        continuation=None,
+        event={key: value for key, value in event.items() if key != CONTINUATION_KEY},
+    )
+
+
+def continuation_problem(continuation: Continuation, *, now: float, timeout: int) -> str | None:
+    """Why a hand-off's continuation cannot have come from this function: it was started more
+    than ServiceTimeout ago (CloudFormation has given up on it) or in the future."""
+    started = continuation.first_invoked_at
+    if not now - timeout <= started <= now + CLOCK_SKEW:
+        return (
+            f"{CONTINUATION_KEY}.FirstInvokedAt is not within ServiceTimeout ({timeout}s) "
+            f"before now (it is {now - started:.0f}s ago)"
         )
-    except (KeyError, TypeError, ValueError):
-        return None
+    return None
+
+
+def _identifier_problem(name: str, value: str) -> str | None:
+    limit = MAX_IDENTIFIER_LENGTH[name]
+    if len(value) > limit:
+        return f"{name} is longer than {limit} characters"
+    if not IDENTIFIER_PATTERNS[name](value):
+        return f"{name} {_quoted(value)} is not {IDENTIFIER_SHAPES[name]}"
+    if name == "PhysicalResourceId" and len(value.encode()) > limit:
+        return f"{name} is longer than {limit} bytes"
+    return None
+
+
+def _url_refusal(url: str) -> str | None:
+    outcome = check(url)
+    return outcome.reason if isinstance(outcome, Refused) else None
+
+
+def _quoted(value: str, limit: int = 80) -> str:
+    """A value for a message: printable ASCII only, shortened."""
+    shown = value[:limit].encode("ascii", "backslashreplace").decode("ascii")
+    return repr(shown + ("…" if len(value) > limit else ""))
+
+
+def _continuation(raw: object) -> tuple[Continuation | None, list[str]]:
+    """The continuation only this function writes. Anything else is refused rather than
+    guessed at: a NaN or far-future start would disable the deadline, a negative hop the
+    hop limit."""
+    if not isinstance(raw, Mapping):
+        return None, [f"{CONTINUATION_KEY} is not an object"]
+    problems = []
+    started = raw.get("FirstInvokedAt")
+    if isinstance(started, bool) or not isinstance(started, int | float) or not math.isfinite(started):
+        problems.append(f"{CONTINUATION_KEY}.FirstInvokedAt is not a finite number of epoch seconds")
+    hop = raw.get("Hop", 0)
+    if isinstance(hop, bool) or not isinstance(hop, int) or not 0 <= hop < MAX_HOPS:
+        problems.append(f"{CONTINUATION_KEY}.Hop is not a whole number from 0 to {MAX_HOPS - 1}")
+    changed = raw.get("Changed", False)
+    if not isinstance(changed, bool):
+        problems.append(f"{CONTINUATION_KEY}.Changed is not true or false")
+    created = raw.get("Created", [])
+    if (
+        not isinstance(created, list)
+        or len(created) > MAX_CARRIED_NAMES
+        or not all(isinstance(name, str) and 3 <= len(name) <= 255 for name in created)
+    ):
+        problems.append(
+            f"{CONTINUATION_KEY}.Created is not a list of at most {MAX_CARRIED_NAMES} index names"
+        )
+    if problems:
+        return None, problems
+    return Continuation(float(started), hop, changed, tuple(created)), []  # type: ignore[arg-type]
 
 
 def service_timeout(properties: Mapping[str, Any]) -> int:

@@ -26,17 +26,20 @@ from typing import Any
 import boto3
 
 from multigsi.cfn.event import (
+    MAX_HOPS,
     CfnRequest,
     Continuation,
     EventError,
+    continuation_problem,
     listed_index_names,
     parse_event,
     properties_spec,
+    reply_request,
     service_timeout,
 )
 from multigsi.cfn.lifecycle import StackView, claims_for, release_for
 from multigsi.cfn.logs import StructuredLog
-from multigsi.cfn.response import FAILED, SUCCESS, Answer, ResponseSender, refusal
+from multigsi.cfn.response import FAILED, SUCCESS, Answer, Delivery, ResponseSender
 from multigsi.engine.aws import LAMBDA_CLIENT_CONFIG, lambda_step_client
 from multigsi.engine.clock import Clock, SystemClock
 from multigsi.engine.live import LiveTable
@@ -57,7 +60,6 @@ from multigsi.spec import limits
 from multigsi.spec.model import TableSpec
 
 NOT_CREATED_PREFIX = "multigsi:not-created:"
-MAX_HOPS = 500  # far beyond what ServiceTimeout allows; a guard against a runaway chain
 TABLE_POLL_SECONDS = 1.0  # while a table of the same stack is still CREATING
 
 
@@ -104,15 +106,34 @@ class CustomResourceHandler:
         try:
             return self._handle(event, context, log, state)
         except Exception as error:  # the last line of defence: CloudFormation must still hear
-            log.error(
-                "unexpected error", error=f"{type(error).__name__}: {error}", traceback=traceback.format_exc()
-            )
             try:
-                request = parse_event(event)
-            except EventError:
+                return self._answer_unexpected(event, error, log, state)
+            except Exception:  # never raise to Lambda: it would retry the event twice
                 return {"Status": FAILED, "Answered": False}
-            answer = self._failed(request, state, f"internal error: {type(error).__name__}: {error}")
-            return self._answer(request, answer, log, deadline=None)
+
+    def _answer_unexpected(
+        self, event: Any, error: Exception, log: StructuredLog, state: _HopState
+    ) -> dict[str, Any]:
+        """FAILED for an error nobody foresaw. Whether the resource changed anything is asked
+        of the table's ownership record (as for every FAILED), so a Create that had created
+        an index does not answer the not-created marker and leave the index behind."""
+        log.error(
+            "unexpected error", error=f"{type(error).__name__}: {error}", traceback=traceback.format_exc()
+        )
+        try:
+            request = parse_event(event)
+        except EventError:
+            return {"Status": FAILED, "Answered": False}
+        reason = f"internal error: {type(error).__name__}: {error}"
+        try:
+            answer = self._failed(request, state, reason)
+        except Exception:  # the record could not be asked either: keep the id CloudFormation has
+            answer = Answer(
+                FAILED,
+                request.physical_resource_id or NOT_CREATED_PREFIX + request.logical_resource_id,
+                reason,
+            )
+        return self._answer(request, answer, log, deadline=None)
 
     def _handle(self, event: Any, context: Any, log: StructuredLog, state: _HopState) -> dict[str, Any]:
         try:
@@ -137,13 +158,23 @@ class CustomResourceHandler:
             return self._answer(
                 request, self._failed(request, state, _problems(error)), log, deadline=invocation_end - 1
             )
+        state.changed = continuation.changed
+        state.carried = continuation.created
+        stale = (
+            continuation_problem(request.continuation, now=now_wall, timeout=timeout)
+            if request.continuation is not None
+            else None
+        )
+        if stale is not None:
+            # not a hand-off of this function's, or one CloudFormation has given up on: stop here
+            return self._answer(
+                request, self._failed(request, state, stale), log, deadline=invocation_end - 1
+            )
         answer_by = (
             now + (continuation.first_invoked_at + timeout - now_wall) - _reserve(timeout, 0.05, 5, 60)
         )
         hop_end = invocation_end - _reserve(remaining, 0.1, 2, 30)
         deadline = min(answer_by, hop_end)
-        state.changed = continuation.changed
-        state.carried = continuation.created
         outcome = self._converge(request, continuation, log, deadline, state)
         if isinstance(outcome, _Pending):
             if answer_by <= hop_end or continuation.hop + 1 >= MAX_HOPS:
@@ -167,11 +198,7 @@ class CustomResourceHandler:
                     request, state, "could not hand the work to a new invocation; see the function's logs"
                 )
         answered = self._answer(request, outcome, log, deadline=invocation_end - 1)
-        if (
-            not answered["Answered"]
-            and refusal(request.response_url) is None
-            and self.clock.now() < answer_by
-        ):
+        if answered["Delivery"] == Delivery.UNDELIVERED.value and self.clock.now() < answer_by:
             # The PUT kept failing and this invocation is out of time. The answer follows from the
             # table's state, so a fresh invocation can work it out again and send it.
             following = replace(
@@ -378,27 +405,21 @@ class CustomResourceHandler:
         log.info(
             "answer", status=answer.status, reason=answer.reason, physical_id=answer.physical_resource_id
         )
-        sent = ResponseSender(log, sleep=self.clock.sleep, clock=self.clock.now, rng=self.rng).send(
+        delivery = ResponseSender(log, sleep=self.clock.sleep, clock=self.clock.now, rng=self.rng).deliver(
             request, answer, deadline=deadline
         )
-        return {"Status": answer.status, "Answered": sent, "PhysicalResourceId": answer.physical_resource_id}
+        return {
+            "Status": answer.status,
+            "Answered": delivery is Delivery.DELIVERED,
+            "Delivery": delivery.value,  # only "undelivered" is worth another invocation's try
+            "PhysicalResourceId": answer.physical_resource_id,
+        }
 
     def _answer_malformed(self, error: EventError, log: StructuredLog) -> dict[str, Any]:
-        event = error.event or {}
-        url = event.get("ResponseURL")
-        if not isinstance(url, str) or not url:
-            log.error("malformed event and no ResponseURL: cannot answer", problems=error.problems)
+        request = reply_request(error.event or {})
+        if request is None:
+            log.error("malformed event and no ResponseURL to answer: stopping", problems=error.problems)
             return {"Status": FAILED, "Answered": False}
-
-        def text(name: str) -> str:
-            value = event.get(name)
-            return value if isinstance(value, str) else ""
-
-        request = CfnRequest(
-            request_type=text("RequestType"), response_url=url, stack_id=text("StackId"), request_id=text("RequestId"),
-            logical_resource_id=text("LogicalResourceId") or "MultigsiResource", physical_resource_id=text("PhysicalResourceId") or None,
-            properties={}, old_properties=None, continuation=None, event=event,
-        )  # fmt: skip
         physical = request.physical_resource_id or NOT_CREATED_PREFIX + request.logical_resource_id
         log.error("malformed event", problems=error.problems)
         return self._answer(

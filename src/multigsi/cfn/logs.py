@@ -40,5 +40,6 @@ class StructuredLog:
     def _write(self, level: str, message: str, fields: dict[str, Any]) -> None:
         record = {"time": round(time.time(), 3), "level": level, "message": message, **self.context, **fields}
         line = redact(json.dumps(record, default=str, ensure_ascii=False))
+        line = line.encode("utf-8", "replace").decode("utf-8")  # a lone surrogate must not lose the line
         with contextlib.suppress(OSError, ValueError):  # a closed or broken stream never stops the work
             print(line, file=self.stream or sys.stdout, flush=True)

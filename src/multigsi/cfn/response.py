@@ -1,31 +1,32 @@
 """The answer to CloudFormation: one JSON document PUT to the pre-signed ResponseURL.
 
 Always SUCCESS or FAILED (never FAILURE), a non-empty PhysicalResourceId of at most 1 KB,
-and a whole body of at most 4096 bytes (Reason is shortened to fit). Only https URLs on
-Amazon's domains are PUT to, unless MULTIGSI_RESPONSE_URL_HOSTS names other hosts (for a
-local harness). The PUT has a timeout and is retried with backoff; the URL is never logged.
+and a whole body of at most 4096 bytes (Reason is shortened to fit). Only URLs that
+``response_url.check`` accepts (CloudFormation's response bucket, or a listed loopback host
+for a local harness) are PUT to, and the PUT connects to the host that check parsed. The PUT
+has a timeout and is retried with backoff unless the URL refuses it for good (a definite
+4xx); the URL itself is never logged.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import random
 import time
-import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from enum import Enum
 
 from multigsi.cfn.event import CfnRequest
 from multigsi.cfn.logs import StructuredLog, redact
+from multigsi.cfn.response_url import Refused, ResponseTarget, check
 
 MAX_BODY_BYTES = 4096
 MAX_PHYSICAL_ID_BYTES = 1024
-AMAZON_DOMAINS = (".amazonaws.com", ".amazonaws.com.cn")
-HOSTS_VARIABLE = "MULTIGSI_RESPONSE_URL_HOSTS"
 PUT_TIMEOUT = 10.0
 PUT_ATTEMPTS = 6
 PUT_BACKOFF_BASE = 0.5
+ERROR_BODY_BYTES = 2048
 
 SUCCESS, FAILED = "SUCCESS", "FAILED"
 
@@ -41,12 +42,12 @@ class Answer:
 def body(request: CfnRequest, answer: Answer) -> bytes:
     """The response document, with Reason shortened until the whole fits in 4096 bytes."""
     physical = (
-        answer.physical_resource_id.encode()[:MAX_PHYSICAL_ID_BYTES].decode(errors="ignore")
+        _utf8(answer.physical_resource_id).encode()[:MAX_PHYSICAL_ID_BYTES].decode(errors="ignore")
         or request.logical_resource_id
     )
     document = {
         "Status": answer.status,
-        "Reason": redact(answer.reason) or ("OK" if answer.status == SUCCESS else "failed"),
+        "Reason": _utf8(redact(answer.reason)) or ("OK" if answer.status == SUCCESS else "failed"),
         "PhysicalResourceId": physical,
         "StackId": request.stack_id,
         "RequestId": request.request_id,
@@ -69,25 +70,25 @@ def body(request: CfnRequest, answer: Answer) -> bytes:
     return json.dumps(document).encode()
 
 
-def refusal(url: str) -> str | None:
-    """Why this URL must not be PUT to, or None when it may."""
-    try:
-        parsed = urllib.parse.urlsplit(url)
-    except ValueError:
-        return "the ResponseURL is not a URL"
-    host = (parsed.hostname or "").lower()
-    extra = {h.strip().lower() for h in os.environ.get(HOSTS_VARIABLE, "").split(",") if h.strip()}
-    if host in extra:
-        return (
-            None
-            if parsed.scheme in ("http", "https")
-            else f"the ResponseURL scheme {parsed.scheme!r} is not http(s)"
-        )
-    if parsed.scheme != "https":
-        return "the ResponseURL is not https"
-    if not host.endswith(AMAZON_DOMAINS):
-        return f"the ResponseURL host {host!r} is not an Amazon domain (allow it with {HOSTS_VARIABLE})"
-    return None
+def _utf8(text: str) -> str:
+    """Text that encodes: a lone surrogate (from an error quoting odd input) becomes '?'."""
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
+def refusal(url: object) -> str | None:
+    """Why this URL must not be PUT to, or None when it may (rules in response_url)."""
+    outcome = check(url)
+    return outcome.reason if isinstance(outcome, Refused) else None
+
+
+class Delivery(Enum):
+    """How a PUT ended. Only UNDELIVERED is worth another invocation's try: a definite 4xx
+    (an expired or revoked URL) never turns into a 2xx, and a refused URL never changes."""
+
+    DELIVERED = "delivered"
+    UNDELIVERED = "undelivered"  # network error, 5xx, throttling: a later try may succeed
+    REJECTED = "rejected"  # the URL answered a definite 4xx
+    REFUSED = "refused"  # not a URL this function PUTs to, or an answer that cannot fit
 
 
 @dataclass
@@ -98,21 +99,24 @@ class ResponseSender:
     rng: random.Random = field(default_factory=random.Random)
 
     def send(self, request: CfnRequest, answer: Answer, *, deadline: float | None = None) -> bool:
-        reason = refusal(request.response_url)
-        host = urllib.parse.urlsplit(request.response_url).hostname
-        if reason is not None:
-            self.log.error("cannot answer CloudFormation", why=reason, host=host, status=answer.status)
-            return False
+        return self.deliver(request, answer, deadline=deadline) is Delivery.DELIVERED
+
+    def deliver(self, request: CfnRequest, answer: Answer, *, deadline: float | None = None) -> Delivery:
+        target = check(request.response_url)
+        if isinstance(target, Refused):
+            self.log.error("cannot answer CloudFormation", why=target.reason, status=answer.status)
+            return Delivery.REFUSED
+        host = target.host
         payload = body(request, answer)
         if len(payload) > MAX_BODY_BYTES:  # only identifiers CloudFormation never sends get here
             self.log.error(
                 "cannot answer CloudFormation: the event's identifiers leave no room in 4096 bytes",
                 status=answer.status,
             )
-            return False
+            return Delivery.REFUSED
         for attempt in range(PUT_ATTEMPTS):
-            outcome = self._put(request.response_url, payload, deadline)
-            if outcome is None:
+            status, error = self._put(target, payload, deadline)
+            if status is not None and 200 <= status < 300:
                 self.log.info(
                     "answered CloudFormation",
                     status=answer.status,
@@ -120,27 +124,60 @@ class ResponseSender:
                     attempt=attempt + 1,
                     bytes=len(payload),
                 )
-                return True
-            retry = not outcome.startswith("HTTP 4")
-            self.log.warning("response PUT failed", error=outcome, attempt=attempt + 1, retrying=retry)
+                return Delivery.DELIVERED
+            definite = status is not None and _definite_refusal(status, error)
+            outcome = f"HTTP {status}" if status is not None else error
+            self.log.warning("response PUT failed", error=outcome, attempt=attempt + 1, retrying=not definite)
+            if definite:
+                self.log.error(
+                    "CloudFormation's URL refused the answer for good (expired or revoked?)",
+                    status=answer.status,
+                    host=host,
+                    http_status=status,
+                )
+                return Delivery.REJECTED
             delay = self.rng.uniform(0.5, 1.0) * PUT_BACKOFF_BASE * 2**attempt
-            if not retry or (deadline is not None and self.clock() + delay + 1 > deadline):
+            if deadline is not None and self.clock() + delay + 1 > deadline:
                 break
             self.sleep(delay)
         self.log.error("gave up answering CloudFormation", status=answer.status, host=host)
-        return False
+        return Delivery.UNDELIVERED
 
-    def _put(self, url: str, payload: bytes, deadline: float | None) -> str | None:
-        # botocore's own HTTP client, loaded by the time a client was made (urllib.request
-        # would add ~40 ms to a cold start). S3 signs the empty Content-Type: send exactly that.
+    def _put(self, target: ResponseTarget, payload: bytes, deadline: float | None) -> tuple[int | None, str]:
+        """PUT to exactly the checked host, port and path: (HTTP status or None, error or body start).
+
+        botocore's own HTTP client, loaded by the time a client was made (urllib.request would
+        add ~40 ms to a cold start). S3 signs the empty Content-Type: send exactly that."""
         import urllib3
 
         timeout = PUT_TIMEOUT if deadline is None else max(1.0, min(PUT_TIMEOUT, deadline - self.clock()))
         headers = {"Content-Type": "", "Content-Length": str(len(payload))}
+        pool_class = urllib3.HTTPSConnectionPool if target.scheme == "https" else urllib3.HTTPConnectionPool
+        pool = pool_class(target.host, target.port, timeout=timeout, retries=False, maxsize=1)
         try:
-            answer = urllib3.request(
-                "PUT", url, body=payload, headers=headers, timeout=timeout, retries=False, redirect=False
+            response = pool.urlopen(
+                "PUT",
+                target.target,
+                body=payload,
+                headers=headers,
+                redirect=False,
+                assert_same_host=True,
+                preload_content=False,
             )
+            try:
+                start = response.read(ERROR_BODY_BYTES) if response.status >= 400 else b""
+            finally:
+                response.release_conn()
         except urllib3.exceptions.HTTPError as error:
-            return type(error).__name__
-        return None if 200 <= answer.status < 300 else f"HTTP {answer.status}"
+            return None, type(error).__name__
+        finally:
+            pool.close()
+        return response.status, start.decode("utf-8", errors="replace")
+
+
+def _definite_refusal(status: int, error_body: str) -> bool:
+    """A 4xx that says the URL will never accept this answer. Timeouts and throttling (408,
+    429, S3's 400 RequestTimeout) are worth another try."""
+    if not 400 <= status < 500 or status in (408, 429):
+        return False
+    return "<Code>RequestTimeout</Code>" not in error_body

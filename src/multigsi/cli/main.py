@@ -409,6 +409,13 @@ def package(output: str, python: str | None) -> None:
     type=click.Path(exists=True, dir_okay=False),
     help="A zip from `multigsi package`: declare the runtime it was compiled for (default python3.12).",
 )
+@click.option(
+    "--reserved-concurrency",
+    default="5",
+    show_default=True,
+    help="The function's reserved concurrency (1-1000), so a runaway chain cannot starve the "
+    "account; 'none' leaves it unreserved (for accounts with a small concurrency quota).",
+)
 def template(
     spec: str | None,
     logical_id: str | None,
@@ -417,6 +424,7 @@ def template(
     code_uri: str,
     service_timeout: int,
     package_zip: str | None,
+    reserved_concurrency: str,
 ) -> None:
     """Print a SAM template that adds SPEC's indexes to a table with the multigsi custom
     resource (a least-privilege role, the function, its log group and the resource).
@@ -429,11 +437,14 @@ def template(
     from cfn_flip import dump_yaml
 
     from multigsi.cli.demo import demo_spec
-    from multigsi.cli.template import DEFAULT_RUNTIME, ordered
+    from multigsi.cli.template import DEFAULT_RUNTIME, check_table_name, ordered, reserved
     from multigsi.cli.template import template as build
     from multigsi.spec.files import load_specs
     from multigsi.spec.parse import parse_table_spec
 
+    if table_name is not None:
+        check_table_name(table_name, "--table-name")
+    concurrency = reserved(reserved_concurrency)
     if spec:
         (table_spec,) = load_specs(spec, logical_id=logical_id, table_name=table_name)
     else:
@@ -455,6 +466,7 @@ def template(
         code_uri=code_uri,
         service_timeout=service_timeout,
         runtime=runtime,
+        reserved_concurrency=concurrency,
     )
     command = " ".join(["multigsi template", *sys.argv[2:]]) if len(sys.argv) > 1 else "multigsi template"
     click.echo(

@@ -8,9 +8,18 @@ carries the tag, so the cleanup Delete can remove what the resource created ther
 table multigsi never claimed stays out of reach); DescribeStacks/DescribeStackResource(s)
 on this stack only (is it being deleted, does it own the table, does a previous owner
 still exist); GetMetricData (which has no resource-level permissions), InvokeFunction on
-the function itself (for hand-offs), and writing to its own log group. The function may call itself
-in a loop (RecursiveLoop: Allow) because long builds need more than 16 hand-offs' worth
-of patience only with short timeouts; ServiceTimeout still bounds the whole.
+the function itself (for hand-offs), and writing to its own log group.
+
+Runaway chains are bounded three ways. The handler stops at ServiceTimeout (at most 3600 s,
+measured from a checked first invocation) and after MAX_HOPS hand-offs. With the 900 s
+Timeout here a hop works up to 870 s, so a whole chain is at most 5 working hops (plus a
+few short ones that only re-send an undelivered answer): far below the 16 invocations after
+which Lambda's recursive loop detection, where it applies, steps in; so the function keeps Lambda's default
+``RecursiveLoop: Terminate`` as a last guard (set Allow only with a Timeout under about
+300 s, where a full ServiceTimeout needs more than 16 hops). Reserved concurrency caps how
+many invocations all chains together can run at once, so a runaway cannot starve the
+account; a chain runs one invocation at a time, and throttled hand-offs wait in Lambda's
+asynchronous queue instead of failing.
 """
 
 from __future__ import annotations
@@ -19,6 +28,8 @@ from typing import Any
 
 from multigsi.engine.ownership import STACKS_TAG
 from multigsi.engine.requests import create_action
+from multigsi.errors import Problem, SpecError
+from multigsi.spec import limits
 from multigsi.spec.model import TableSpec
 
 DEMO_TABLE_LOGICAL_ID = "OrdersTable"
@@ -33,6 +44,34 @@ STACK_UUID: Any = {"Fn::Select": [2, {"Fn::Split": ["/", {"Ref": "AWS::StackId"}
 
 
 DEFAULT_RUNTIME = "python3.12"  # what `multigsi package` compiles for unless told otherwise
+DEFAULT_RESERVED_CONCURRENCY = 5
+FUNCTION_TIMEOUT = 900
+
+
+def check_table_name(name: str, where: str = "TableName") -> str:
+    """A table name as DynamoDB allows it. It is pasted into the role's ARNs and a ``!Sub``,
+    so '*' or '${...}' would widen the role or inject a reference."""
+    if not limits.NAME_MIN_LENGTH <= len(name) <= limits.NAME_MAX_LENGTH:
+        message = (
+            f"{name[:80]!r} must be {limits.NAME_MIN_LENGTH} to {limits.NAME_MAX_LENGTH} characters long"
+        )
+        raise SpecError([Problem(where, message)])
+    if not limits.NAME_PATTERN.fullmatch(name):
+        raise SpecError([Problem(where, f"{name!r} may only contain letters, digits, '_', '.' and '-'")])
+    return name
+
+
+def reserved(raw: str) -> int | None:
+    """``--reserved-concurrency``: a whole number from 1 to 1000, or 'none'."""
+    if raw.strip().lower() == "none":
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 1000:
+        raise SpecError([Problem("--reserved-concurrency", f"expected 1 to 1000 or 'none', got {raw!r}")])
+    return value
 
 
 def template(
@@ -42,8 +81,12 @@ def template(
     code_uri: str,
     service_timeout: int = 3600,
     runtime: str = DEFAULT_RUNTIME,
+    reserved_concurrency: int | None = DEFAULT_RESERVED_CONCURRENCY,
 ) -> dict[str, Any]:
-    """``runtime``: the one the zip's bytecode was compiled for (see ``multigsi package``)."""
+    """The template's document. ``runtime``: the one the zip's bytecode was compiled for
+    (see ``multigsi package``). ``reserved_concurrency`` None leaves the function unreserved
+    (for accounts whose concurrency quota leaves nothing to reserve)."""
+    check_table_name(spec.table_name)
     resources: dict[str, Any] = {}
     if create_table:
         table_ref: Any = {"Ref": DEMO_TABLE_LOGICAL_ID}
@@ -122,10 +165,13 @@ def template(
             "Handler": "multigsi.cfn.lambda_handler",
             "Runtime": runtime,
             "CodeUri": code_uri,
-            "Timeout": 900,
+            "Timeout": FUNCTION_TIMEOUT,
             "MemorySize": 256,
             "Role": {"Fn::GetAtt": ["MultigsiRole", "Arn"]},
-            "RecursiveLoop": "Allow",
+            "RecursiveLoop": "Terminate",
+            **(
+                {} if reserved_concurrency is None else {"ReservedConcurrentExecutions": reserved_concurrency}
+            ),
         },
     }
     resources["MultigsiLogGroup"] = {
