@@ -100,7 +100,7 @@ STRATEGIES = [
         "the 2017 AWS blog post's Lambda code (DOMAIN.md)",
         lambda rng: SchedulePolicy(SEED_RAMP, 15.0),
         300.0,
-        cloud="lambda",
+        cloud="lambda-peer",
     ),
     Strategy(
         "Terraform",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import itertools
 import math
 import random
 import statistics
@@ -120,6 +121,7 @@ class Measurement:
     metric_reads: int  # GetMetricData calls
     refused: int
     peak_requests_per_second: int
+    peak_requests_per_100ms: int  # 50 tables polling in lockstep: 50 at once
     converged: bool
     per_table_totals: list[float] = field(default_factory=list)
 
@@ -141,6 +143,7 @@ class Measurement:
             "waiting_seconds": round(self.waiting_seconds, 1),
             "refused_requests": self.refused,
             "peak_requests_per_second": self.peak_requests_per_second,
+            "peak_requests_per_100ms": self.peak_requests_per_100ms,
             "converged": self.converged,
             "per_table_totals": [round(t, 1) for t in self.per_table_totals],
         }
@@ -230,11 +233,13 @@ def run(strategy: Strategy, workload: Workload) -> Measurement:
             lags.append(following - event.at)
         starts = sorted({e.at for e in events if e.kind == "started"})
         marks = [*starts, ended[table]]
-        waiting += sum(b - a for a, b in zip(marks, marks[1:]))
+        waiting += sum(b - a for a, b in itertools.pairwise(marks))
         describes = [e.at for e in plane.events if e.table == table and e.kind == "describe"]
         # The read at the very moment of each step (and the first look) plans; the rest wait.
         polls += sum(1 for at in describes if at not in set(starts) and at != 0.0)
-    per_second = Counter(int(e.at) for e in plane.events if e.kind in ("describe", "started", "refused"))
+    requests = [e.at for e in plane.events if e.kind in ("describe", "started", "refused")]
+    per_second = Counter(int(at) for at in requests)
+    per_tenth = Counter(int(at * 10) for at in requests)
     return Measurement(
         strategy=strategy.name,
         workload=workload.name,
@@ -248,6 +253,7 @@ def run(strategy: Strategy, workload: Workload) -> Measurement:
         metric_reads=0 if cloudwatch is None else cloudwatch.calls,
         refused=sum(1 for e in plane.events if e.kind == "refused"),
         peak_requests_per_second=max(per_second.values(), default=0),
+        peak_requests_per_100ms=max(per_tenth.values(), default=0),
         converged=all(isinstance(r, ApplyResult) and r.converged for r in results),
         per_table_totals=[ended[t] for t in workload.builds],
     )

@@ -8,6 +8,7 @@ loop falls back to plain polling.
 from __future__ import annotations
 
 import datetime
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -33,12 +34,12 @@ class Sample:
     """The newest published progress value and when it was measured, on the loop's clock
     (a point is labelled with the start of its period, and its Maximum is the progress at
     the period's end: it is dated there). ``history`` has every point the read returned,
-    oldest first, as (at, percent), so a fresh reader (a new Lambda hop) sees the trend at
+    oldest first, as (label, at, percent) with the label in epoch seconds, so a fresh reader (a new Lambda hop) sees the trend at
     once. ``granularity`` is the seconds between points, as far as the read could tell."""
 
     percent: float
     at: float
-    history: tuple[tuple[float, float], ...] = ()
+    history: tuple[tuple[float, float, float], ...] = ()
     granularity: float = DEFAULT_GRANULARITY
 
 
@@ -67,6 +68,7 @@ class CloudWatchProgress:
         self.reads = 0
         self._cache: dict[tuple[str, str], tuple[float, float, Sample | None]] = {}
         self._empty: dict[tuple[str, str], int] = {}
+        self._granularity: dict[tuple[str, str], float] = {}
 
     def sample(self, table_name: str, index_name: str) -> Sample | None:
         if not self.enabled:
@@ -121,14 +123,20 @@ class CloudWatchProgress:
         if not values or len(stamps) != len(values):
             return None
         now = self.clock.now()
-        # seconds before `end` at which each point's period began, oldest first
-        ages = sorted(((end - stamp).total_seconds(), float(value)) for stamp, value in zip(stamps, values))[
-            ::-1
-        ]
-        gaps = [a - b for (a, _), (b, _) in zip(ages, ages[1:]) if a - b > 1e-6]
-        granularity = min(gaps) if gaps else min(DEFAULT_GRANULARITY, max(0.0, ages[-1][0]))
-        history = tuple((now - max(0.0, age - granularity), percent) for age, percent in ages)
-        return Sample(history[-1][1], history[-1][0], history, granularity)
+        # (label in epoch seconds, seconds from the label to `end`, value), oldest first
+        points = sorted(
+            (stamp.timestamp(), (end - stamp).total_seconds(), float(value))
+            for stamp, value in zip(stamps, values, strict=True)
+        )
+        gaps = [b[0] - a[0] for a, b in itertools.pairwise(points) if b[0] - a[0] > 1e-6]
+        key = (table_name, index_name)
+        if gaps:
+            granularity = min(gaps)
+        else:  # one point: its period ended before now; keep the tightest bound seen
+            granularity = min(self._granularity.get(key, DEFAULT_GRANULARITY), max(0.0, points[-1][1]))
+        self._granularity[key] = granularity
+        history = tuple((label, now - max(0.0, age - granularity), value) for label, age, value in points)
+        return Sample(history[-1][2], history[-1][1], history, granularity)
 
 
 @dataclass(frozen=True)
@@ -143,7 +151,7 @@ class Estimate:
 @dataclass
 class _Observation:
     first_seen: float
-    points: dict[float, float] = field(default_factory=dict)  # at → percent
+    points: dict[float, tuple[float, float]] = field(default_factory=dict)  # label → (at, percent)
     granularity: float = DEFAULT_GRANULARITY
     last_percent: float | None = None
 
@@ -160,8 +168,8 @@ class BuildTracker:
         observation = self.builds.setdefault((table_name, index_name), _Observation(first_seen=now))
         if sample is None:
             return
-        for at, percent in sample.history or ((sample.at, sample.percent),):
-            observation.points.setdefault(round(at, 3), percent)
+        for label, at, percent in sample.history or ((sample.at, sample.at, sample.percent),):
+            observation.points[round(label, 3)] = (at, percent)  # a later read may date it better
         observation.granularity = sample.granularity
         observation.last_percent = sample.percent
 
@@ -173,17 +181,17 @@ class BuildTracker:
         observation = self.builds.get((table_name, index_name))
         if observation is None or not observation.points:
             return None
-        points = sorted(observation.points.items())
+        points = sorted(observation.points.values())
         recent = points[-3:]
         last_at, last_percent = recent[-1]
         if len(recent) >= 2:
             rate = _slope(recent)
-            reach = 0.35  # share of the extrapolated time the estimate may be off
+            reach = 0.5  # share of the extrapolated time the estimate may be off
         else:  # one point: from when the build was first seen (early: allocation counts too)
             if last_at <= observation.first_seen:
                 return None
             rate = last_percent / max(1e-9, last_at - observation.first_seen)
-            reach = 0.6
+            reach = 0.8
         if rate <= 0:
             return None
         ahead = max(0.0, 100.0 - last_percent) / rate  # from the last point to 100 %

@@ -8,8 +8,8 @@ one-second polling would:
 - no estimate, or one the table contradicts (overdue past its spread): poll every second,
   exactly as plain polling does, on a grid whose phase is random per wait, so that many
   tables never poll in lockstep;
-- an estimate whose window [eta - spread, eta + spread] is still far: poll every two
-  seconds (jittered), saving reads;
+- an estimate whose window [eta - spread, eta + spread] is still far: poll every 2-3
+  seconds (a quarter of the way to the window, jittered), saving reads;
 - inside the window: spend what was saved, spread evenly to the window's end, down to
   a poll every quarter second.
 
@@ -27,9 +27,11 @@ from multigsi.engine.progress import Estimate
 
 POLL_INTERVAL = 1.0  # steady polling: one DescribeTable a second
 BUDGET = 1.0 / POLL_INTERVAL  # reads per second of waiting, the read after a step aside
-FAR_POLL_INTERVAL = 2.0  # the window is far ahead: save reads
+FAR_POLL_INTERVAL = 2.0  # the window is far ahead: save reads, polling at least this slowly ...
+FAR_POLL_MAX = 3.0  # ... and at most this slowly, a quarter of the way to the window
+FAR_SHARE = 0.25
 NEAR_POLL_INTERVAL = 0.25  # the fastest, inside the window
-FAR_AHEAD = 20.0  # "far": the window opens more than this many seconds from now
+FAR_AHEAD = 2 * FAR_POLL_INTERVAL  # "far": the window opens more than this many seconds from now
 JITTER = 0.1  # ± share of an interval, so tables drift apart
 
 BACKOFF_BASE = 0.5
@@ -71,8 +73,8 @@ class MultigsiWaitPolicy:
             return max(earliest, POLL_INTERVAL)  # steady polling
         opens = estimate.eta - estimate.spread
         if opens > FAR_AHEAD:
-            far = FAR_POLL_INTERVAL * self.rng.uniform(1 - JITTER, 1 + JITTER)
-            return max(earliest, min(far, opens - FAR_AHEAD / 2))
+            far = min(FAR_POLL_MAX, max(FAR_POLL_INTERVAL, FAR_SHARE * opens))
+            return max(earliest, min(far * self.rng.uniform(1 - JITTER, 1 + JITTER), opens / 2))
         closes = estimate.eta + estimate.spread
         saved = max(0.0, 1 + BUDGET * waited - self._reads)  # reads in hand
         spread_out = closes / (saved + BUDGET * closes) if closes > 0 else POLL_INTERVAL

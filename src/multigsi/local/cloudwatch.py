@@ -70,12 +70,14 @@ class LocalCloudWatch:
         model's durations are taken as they are (the benchmark's simulated AWS).
         ``wall_offset``: wall-clock seconds at the plane's clock zero (default: now)."""
         self.app = app
-        self.wall_offset = wall_offset
+        started = time.time() - plane.clock()  # fixed, so a point's timestamp never moves
+        self.wall_offset = wall_offset or (lambda: started)
         self.plane = plane
         self.model = model or MetricModel()
         self.scaled = scaled
         self._builds: dict[tuple[str, str, str], dict[float, Build]] = {}
         self._points: dict[tuple[str, str, str, float], list[Point]] = {}
+        self._last_seen: dict[tuple[str, str, str, float], float] = {}  # a build last seen in flight
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -183,12 +185,15 @@ class LocalCloudWatch:
         with self.plane.lock:
             self._remember_builds()
             now = self.plane.clock()
-        offset = self.wall_offset() if self.wall_offset else time.time() - now  # plane clock → wall
+        offset = self.wall_offset()  # the plane's clock → wall-clock seconds
         start, end = since.timestamp() - offset, until.timestamp() - offset
         buckets: dict[float, list[float]] = {}
         for attempt, build in enumerate(self._builds.get(key, {}).values()):
             scale = build.scale if self.scaled else 1.0
             points = self._points_of(key, attempt, build)
+            last_seen = self._last_seen.get((*key, build.started), build.active_at)
+            if last_seen < build.active_at:  # gone before its time (failed, or deleted): no more points
+                points = [p for p in points if p.timestamp < last_seen]
             width = period * scale  # the request's period on the build's (scaled) clock
             for point in visible(points, now, start, end):
                 # CloudWatch aligns periods on the clock (start times round down to the minute)
@@ -201,11 +206,18 @@ class LocalCloudWatch:
     def _remember_builds(self) -> None:
         """Note every create in flight (the plane forgets an operation once it ends; the
         metric's points stay readable, as CloudWatch keeps them)."""
+        now = self.plane.clock()
+        in_flight = set()
         for (region, table), operations in self.plane.operations.items():
             for name, op in operations.items():
                 if op.kind is OpKind.CREATE:
                     builds = self._builds.setdefault((region, table, name), {})
                     builds.setdefault(op.started, Build(op.started, op.allocated_at, op.done_at))
+                    in_flight.add((region, table, name, op.started))
+        for (region, table, name), builds in self._builds.items():
+            for started in builds:
+                if (region, table, name, started) in in_flight:
+                    self._last_seen[(region, table, name, started)] = now
 
     def _points_of(self, key: tuple[str, str, str], attempt: int, build: Build) -> list[Point]:
         cached = self._points.get((*key, build.started))

@@ -27,7 +27,7 @@ import math
 import random
 from dataclasses import dataclass, replace
 
-REFERENCE_BUILD = 20 * 60.0  # a typical AWS build; local builds scale the model to their length
+REFERENCE_BUILD = 40 * 60.0  # a local build stands for a 40-minute AWS build: about 8 points
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ def build_points(model: MetricModel, backfill_start: float, active_at: float, ke
 
     def progress(at: float) -> float:
         fraction = min(1.0, max(0.0, (at - backfill_start) / max(1e-9, full_at - backfill_start)))
-        return 100.0 * fraction**exponent
+        return 100.0 * float(fraction**exponent)
 
     points = []
     start = math.floor(backfill_start / model.period) * model.period

@@ -22,6 +22,7 @@ from typing import Any
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.test import run_wsgi_app
 
+from multigsi.local.cloudwatch import LocalCloudWatch
 from multigsi.local.control_plane import AwsError, ControlPlane, TableKey, Timing
 from multigsi.local.faults import FaultInjector
 
@@ -206,7 +207,8 @@ class LocalDynamoDB:
         self.plane = ControlPlane(timing=timing or Timing(), build_time=build_time)
         moto_app = DomainDispatcherApplication(create_backend_app)
         self.faults = faults
-        app = ControlPlaneMiddleware(moto_app, self.plane, faults)
+        # CloudWatch's OnlineIndexPercentageProgress on the same port, the rest to the control plane
+        app = LocalCloudWatch(ControlPlaneMiddleware(moto_app, self.plane, faults), self.plane)
         self._server: BaseWSGIServer = make_server(host, port, app, threaded=True)
         self._thread: threading.Thread | None = None
 
