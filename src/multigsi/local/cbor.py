@@ -14,7 +14,10 @@ class CborError(ValueError):
 
 
 def decode(data: bytes) -> Any:
-    value, position = _item(data, 0)
+    try:
+        value, position = _item(data, 0)
+    except (IndexError, RecursionError, UnicodeDecodeError, OverflowError, OSError) as error:
+        raise CborError(f"malformed: {type(error).__name__}") from None
     if position != len(data):
         raise CborError(f"{len(data) - position} bytes after the first item")
     return value

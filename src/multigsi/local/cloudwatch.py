@@ -94,7 +94,11 @@ class LocalCloudWatch:
         body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
         try:
             request = _decode(body, encoding)
-            answer = self.handle(operation, request, _region(environ))
+            try:
+                answer = self.handle(operation, request, _region(environ))
+            except (TypeError, ValueError, KeyError, AttributeError, OverflowError, OSError) as error:
+                # a member of the wrong shape somewhere: answer it, never a 500
+                raise CloudWatchError("ValidationError", f"Invalid request: {type(error).__name__}") from None
             status = 200
         except CloudWatchError as error:
             status, answer = (
