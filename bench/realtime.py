@@ -152,8 +152,10 @@ def cli_check(*, indexes: int = 4, build_seconds: float = 8.0) -> dict[str, Any]
         noticed = next((at for at in describes if at >= event.at), None)
         if noticed is not None:
             lags.append(noticed - event.at)
+    # the read right after each step (it plans, it does not wait) aside, as in the simulation
     polls = sum(
-        1 for s, f in zip(starts, finished, strict=False) for at in describes if s.at < at <= f.at + 1e-9
+        max(0, sum(1 for at in describes if s.at < at <= f.at + 1e-9) - 1)
+        for s, f in zip(starts, finished, strict=False)
     )
     in_flight = sum(f.at - s.at for s, f in zip(starts, finished, strict=False))
     text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", output)
