@@ -1,6 +1,6 @@
-"""What the Lambda handler costs around the work: the gap between one invocation handing
-off and the next starting (in the local CloudFormation harness), and the deployment package
-itself: its size and the handler's cold import from it.
+"""What the Lambda handler costs around the work: the deployment package itself, its size
+and the handler's cold import from it. The hand-off gap between invocations is not
+measured: the local harness's Lambda is in-process, so its gap says nothing about AWS.
 
 The import is measured as Lambda pays it: the zip from `multigsi package`, unpacked into a
 read-only folder, imported by a CPython of the runtime's version (3.12; this interpreter if
@@ -113,52 +113,6 @@ def package_costs(runs: int = RUNS) -> dict[str, Any]:
         "load_average_before": round(load, 2),
         "with_bytecode": _summary(timed["bytecode"]),
         "without_bytecode": _summary(timed["sources"]),
-    }
-
-
-def hand_off_gaps() -> dict[str, Any]:
-    import boto3
-
-    from multigsi.harness import LocalCloudFormation, Stack
-    from multigsi.local import LocalDynamoDB, Timing
-    from multigsi.local.waiting import wait_for_table
-
-    with LocalDynamoDB(timing=Timing(build_seconds=2.0, min_jitter_seconds=0.0, jitter=0.0)) as endpoint:
-        client = boto3.client(
-            "dynamodb",
-            endpoint_url=endpoint.url,
-            region_name="us-east-1",
-            aws_access_key_id="b",
-            aws_secret_access_key="b",
-        )
-        client.create_table(
-            TableName="handoff", AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}], BillingMode="PAY_PER_REQUEST",
-        )  # fmt: skip
-        wait_for_table(client, "handoff")
-        properties = {
-            "TableName": "handoff",
-            "AttributeDefinitions": [{"AttributeName": f"k{n}", "AttributeType": "S"} for n in range(4)],
-            "GlobalSecondaryIndexes": [
-                {
-                    "IndexName": f"index-{n}",
-                    "KeySchema": [{"AttributeName": f"k{n}", "KeyType": "HASH"}],
-                    "Projection": {"ProjectionType": "KEYS_ONLY"},
-                }
-                for n in range(4)
-            ],
-        }
-        with LocalCloudFormation(dynamodb_url=endpoint.url, lambda_timeout=4.0) as cloudformation:
-            response = Stack(cloudformation).create(properties)
-            cloudformation.lambda_service.wait_idle(30)
-            invocations = sorted(cloudformation.lambda_service.invocations, key=lambda i: i.hop)
-    # A hand-off: the running invocation asks Lambda for a new one, then returns.
-    gaps = [i.started - i.requested for i in invocations if i.hop > 0]
-    return {
-        "status": response.status,
-        "hops": len(invocations),
-        "gap_ms_median": round(1000 * statistics.median(gaps), 1) if gaps else None,
-        "gap_ms_max": round(1000 * max(gaps), 1) if gaps else None,
     }
 
 

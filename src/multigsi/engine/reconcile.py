@@ -21,7 +21,7 @@ from multigsi.engine.errors import ErrorKind, classify
 from multigsi.engine.live import UNAVAILABLE_TABLE_STATUSES, LiveTable, Phase, live_table_from_describe
 from multigsi.engine.ownership import Ownership
 from multigsi.engine.plan import Action, Plan, Step, make_plan
-from multigsi.engine.progress import BuildTracker, NoProgress, ProgressSource
+from multigsi.engine.progress import BuildTracker, Estimate, NoProgress, ProgressSource
 from multigsi.engine.requests import update_table_request
 from multigsi.engine.rules import problems_against_live
 from multigsi.engine.waiting import MultigsiWaitPolicy, WaitPolicy, backoff_delay
@@ -60,6 +60,7 @@ class IndexProgress:
     elapsed: float
     percent: float | None = None
     eta: float | None = None
+    estimate: Estimate | None = None  # eta with its spread, negative when overdue: for the policy
 
 
 @dataclass(frozen=True)
@@ -228,9 +229,9 @@ class Reconciler:
                 return stop(Outcome.INTERRUPTED)
             if live.busy:
                 wait_started = now if wait_started is None else wait_started
-                etas = [item.eta for item in progress if item.eta is not None]
-                eta = max(etas) if etas and len(etas) == len(progress) else None  # the slowest, if all known
-                delay = self.policy.interval(now - wait_started, eta)
+                known = [item.estimate for item in progress if item.estimate is not None]
+                slowest = max(known, key=lambda e: e.eta + e.spread) if len(known) == len(progress) else None
+                delay = self.policy.interval(now - wait_started, slowest if known else None)
                 if deadline is not None and now + delay > deadline:
                     return stop(Outcome.DEADLINE)
                 self.clock.sleep(delay)
@@ -294,13 +295,15 @@ class Reconciler:
                 continue
             sample = self.progress.sample(live.name, index.name) if index.phase is Phase.BACKFILLING else None
             tracker.observe(live.name, index.name, now, sample)
+            estimate = tracker.estimate(live.name, index.name, now)
             items.append(
                 IndexProgress(
                     name=index.name,
                     phase=index.phase,
                     elapsed=tracker.elapsed(live.name, index.name, now),
                     percent=None if sample is None else sample.percent,
-                    eta=tracker.eta(live.name, index.name, now),
+                    eta=None if estimate is None else max(0.0, estimate.eta),
+                    estimate=estimate,
                 )
             )
         return tuple(items)

@@ -24,6 +24,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.test import run_wsgi_app
 
 from multigsi.local import messages
+from multigsi.local.cloudwatch import LocalCloudWatch
 from multigsi.local.control_plane import ControlPlane, TableKey, Timing
 from multigsi.local.errors import AwsError
 from multigsi.local.faults import Fault, FaultInjector
@@ -324,13 +325,15 @@ class LocalDynamoDB:
         self.plane = ControlPlane(timing=timing or Timing(), build_time=build_time, limits=limits or Limits())
         moto_app = create_backend_app("dynamodb")  # DynamoDB only: no other service, no admin API
         self.faults = faults
-        # One route per service served on this port; anything else is answered 404.
+        # One route per service served on this port; anything else is answered 404. CloudWatch
+        # (OnlineIndexPercentageProgress only) is answered in front of the routes.
         self.routes: list[Route] = [
             Route("dynamodb", is_dynamodb, ControlPlaneMiddleware(moto_app, self.plane, faults))
         ]
         if allow_reset:
             self.routes.append(reset_route(self.plane))
-        self._server: BaseWSGIServer = make_server(host, port, Router(self.routes), threaded=True)
+        app = LocalCloudWatch(Router(self.routes), self.plane)
+        self._server: BaseWSGIServer = make_server(host, port, app, threaded=True)
         self._thread: threading.Thread | None = None
 
     @property
