@@ -55,17 +55,21 @@ def client(endpoint: LocalDynamoDB) -> Any:
     return make_client(endpoint.url)
 
 
-@pytest.fixture
-def raw_client(endpoint: LocalDynamoDB) -> Any:
+def make_raw_client(url: str) -> Any:
     """No retries and no client-side validation: sees exactly what the endpoint answers."""
     return boto3.client(
         "dynamodb",
-        endpoint_url=endpoint.url,
+        endpoint_url=url,
         region_name="us-east-1",
         aws_access_key_id="local",
         aws_secret_access_key="local",
         config=Config(retries={"total_max_attempts": 1}, parameter_validation=False),
     )
+
+
+@pytest.fixture
+def raw_client(endpoint: LocalDynamoDB) -> Any:
+    return make_raw_client(endpoint.url)
 
 
 @pytest.fixture

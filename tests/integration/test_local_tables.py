@@ -14,29 +14,16 @@ import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from multigsi.local import Limits, LocalDynamoDB, Timing, messages
-from tests.conftest import create_table, gsi
+from tests.conftest import create_table, gsi, make_raw_client
 from tests.integration.test_local_endpoint import create_action, defs, describe, error_of, wait_until
 
 KEY = [{"AttributeName": "pk", "KeyType": "HASH"}]
 PK = defs("pk")
 ONE = {"ReadCapacityUnits": 1, "WriteCapacityUnits": 1}
-
-
-def raw(url: str) -> Any:
-    return boto3.client(
-        "dynamodb",
-        endpoint_url=url,
-        region_name="us-east-1",
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-        config=Config(retries={"total_max_attempts": 1}, parameter_validation=False),
-    )
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +45,7 @@ def item(client: Any, table: str) -> None:
 
 
 def test_create_table_is_creating_with_its_indexes_then_active(slow_tables: LocalDynamoDB) -> None:
-    client = raw(slow_tables.url)
+    client = make_raw_client(slow_tables.url)
     answer = client.create_table(
         TableName="lifecycle", AttributeDefinitions=defs("pk", "a"), KeySchema=KEY,
         BillingMode="PAY_PER_REQUEST", GlobalSecondaryIndexes=[gsi("by-a", "a")],
@@ -81,7 +68,7 @@ def test_create_table_is_creating_with_its_indexes_then_active(slow_tables: Loca
 
 
 def test_delete_table_is_deleting_then_gone(slow_tables: LocalDynamoDB) -> None:
-    client = raw(slow_tables.url)
+    client = make_raw_client(slow_tables.url)
     client.create_table(
         TableName="doomed", AttributeDefinitions=PK, KeySchema=KEY, BillingMode="PAY_PER_REQUEST"
     )
@@ -102,7 +89,7 @@ def test_delete_table_is_deleting_then_gone(slow_tables: LocalDynamoDB) -> None:
 
 
 def test_throughput_change_is_updating_and_a_second_update_is_refused(slow_tables: LocalDynamoDB) -> None:
-    client = raw(slow_tables.url)
+    client = make_raw_client(slow_tables.url)
     client.create_table(
         TableName="scaled", AttributeDefinitions=PK, KeySchema=KEY, BillingMode="PROVISIONED",
         ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 5},
@@ -410,7 +397,7 @@ def test_only_dynamodb_is_served_without_cors(endpoint: LocalDynamoDB) -> None:
 
 def test_reset_only_when_asked() -> None:
     with LocalDynamoDB(timing=Timing(table_seconds=0.0), allow_reset=True) as local:
-        client = raw(local.url)
+        client = make_raw_client(local.url)
         client.create_table(
             TableName="wiped", AttributeDefinitions=PK, KeySchema=KEY, BillingMode="PAY_PER_REQUEST"
         )
@@ -426,7 +413,7 @@ def test_reset_only_when_asked() -> None:
 def test_simultaneous_table_operations_are_capped() -> None:
     limits = Limits(max_table_operations=3)
     with LocalDynamoDB(timing=Timing(build_seconds=1.0, table_seconds=1.0), limits=limits) as local:
-        client = raw(local.url)
+        client = make_raw_client(local.url)
         for number in range(3):
             client.create_table(
                 TableName=f"capped-{number}",
@@ -464,7 +451,7 @@ def test_simultaneous_table_operations_are_capped() -> None:
 
 def test_control_plane_rate_is_throttled() -> None:
     with LocalDynamoDB(timing=Timing(table_seconds=0.0), limits=Limits(control_plane_rate=5)) as local:
-        client = raw(local.url)
+        client = make_raw_client(local.url)
         codes = []
         started = time.monotonic()
         for _ in range(8):
