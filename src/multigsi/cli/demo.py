@@ -18,7 +18,7 @@ from multigsi.cli import render
 from multigsi.cli.console import print_table
 from multigsi.cli.options import AwsTarget
 from multigsi.cli.run import EXIT_OK, execute_apply
-from multigsi.engine.ownership import Ownership
+from multigsi.engine.ownership import Ownership, owners_of
 from multigsi.engine.reconcile import Reconciler
 from multigsi.local import LocalDynamoDB, Timing
 from multigsi.local.waiting import wait_for_table
@@ -142,9 +142,9 @@ def run_demo(console: Console, *, indexes: int, items: int, build_seconds: float
         spec = parse_table_spec(demo_spec(indexes), source="demo")
         code = execute_apply(target, (spec,), Ownership.everything(), yes=True, as_json=False, timeout=None)
         console.print()
-        print_table(
-            console, render.status_table(Reconciler(client).read(TABLE), {i.name for i in spec.indexes})
-        )
+        live = Reconciler(client).read(TABLE)
+        owners = owners_of(client, live.arn, [index.name for index in live.indexes])
+        print_table(console, render.status_table(live, {i.name for i in spec.indexes}, owners))
         lags = _lags(endpoint)
         refused = [event for event in endpoint.plane.events if event.kind == "refused"]
         if lags:
