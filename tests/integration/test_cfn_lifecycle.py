@@ -5,13 +5,14 @@ holding exactly what the template says, with unmanaged and adopted indexes untou
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from multigsi.harness import CustomResource, Stack
-from multigsi.local import LocalDynamoDB
-from tests.conftest import create_table, gsi
+from multigsi.local import LocalDynamoDB, Timing
+from tests.conftest import create_table, gsi, make_client
 from tests.integration.test_cfn import indexes_of, properties
 
 
@@ -271,20 +272,46 @@ def test_a_duplicate_within_the_stack_keeps_the_index_while_either_lists_it(
     assert indexes_of(client, table_name) == {}
 
 
+@pytest.fixture(scope="module")
+def slow_tables() -> Iterator[LocalDynamoDB]:
+    """Tables that stay CREATING/DELETING for 3 s: long enough for a resource to meet them."""
+    with LocalDynamoDB(timing=Timing(build_seconds=1.0, table_seconds=3.0)) as local:
+        yield local
+
+
 def test_a_table_of_the_stack_still_creating_is_waited_for(
-    cloudformation_factory: Any, client: Any, table_name: str
+    slow_tables: LocalDynamoDB, cloudformation_factory: Any, table_name: str
 ) -> None:
     """The table is created without the conftest helper on purpose: the resource starts while
-    it may still be CREATING (when the local endpoint gives tables phases) and waits."""
+    it is still CREATING (as when the table is a resource of the same stack) and waits."""
+    client = make_client(slow_tables.url)
     client.create_table(
         TableName=table_name,
         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
         BillingMode="PAY_PER_REQUEST",
     )
-    stack = Stack(cloudformation_factory(lambda_timeout=4.0), tables={"Table": table_name})
+    assert client.describe_table(TableName=table_name)["Table"]["TableStatus"] == "CREATING"
+    cloudformation = cloudformation_factory(lambda_timeout=4.0, dynamodb=slow_tables)
+    stack = Stack(cloudformation, tables={"Table": table_name})
     assert stack.deploy({"Indexes": CustomResource(properties(table_name, ("by-a", "a")))}), stack.last.reason
     assert sorted(indexes_of(client, table_name)) == ["by-a"]
+
+
+def test_delete_during_a_stack_delete_answers_at_once_while_the_table_is_deleting(
+    slow_tables: LocalDynamoDB, cloudformation_factory: Any, table_name: str
+) -> None:
+    client = make_client(slow_tables.url)
+    create_table(client, table_name)
+    stack = Stack(cloudformation_factory(dynamodb=slow_tables))
+    assert stack.create(properties(table_name, ("by-a", "a"))).status == "SUCCESS"
+    client.delete_table(TableName=table_name)
+    assert client.describe_table(TableName=table_name)["Table"]["TableStatus"] == "DELETING"
+    started = len(slow_tables.plane.events)
+    response = stack.delete()
+    assert response.status == "SUCCESS"
+    assert "is being deleted" in response.reason, response.reason
+    assert [e for e in slow_tables.plane.events[started:] if e.kind == "started"] == []
 
 
 def test_delete_answers_at_once_when_the_table_is_deleting_or_gone(
