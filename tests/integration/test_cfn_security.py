@@ -183,3 +183,22 @@ def test_the_harness_url_still_works_through_the_operator_override(
     event = cloudformation.event("Create", properties(table_name, ("by-a", "a")))
     response = cloudformation.deliver(event)
     assert response.status == "SUCCESS" and response.request_id == event["RequestId"]
+
+
+@pytest.mark.parametrize("carried", ["not an object", [1, 2], {"Hop": "x", "FirstInvokedAt": 1.0}])
+def test_the_harness_lambda_records_a_nonsense_continuation_instead_of_crashing(
+    carried: Any, cloudformation_factory: Any, client: Any, table_name: str
+) -> None:
+    """Delivered through the local Lambda service (as a forged hand-off would be): the handler
+    answers FAILED and the service records the invocation at hop 0."""
+    create_table(client, table_name)
+    cloudformation = cloudformation_factory()
+    event = cloudformation.event("Create", properties(table_name, ("by-a", "a"), ServiceTimeout=60))
+    event[CONTINUATION_KEY] = carried
+    cloudformation.lambda_service.invoke_async(event)
+    assert cloudformation.lambda_service.wait_idle(30)
+    (invocation,) = cloudformation.lambda_service.invocations
+    assert invocation.hop == 0 and invocation.error is None
+    (answer,) = [put.body for put in cloudformation.lambda_service.puts]
+    assert answer["Status"] == "FAILED"
+    assert indexes_of(client, table_name) == {}

@@ -166,7 +166,7 @@ class LambdaService:
                     error = f"{type(caught).__name__}: {caught}"
                 if time.monotonic() > context.started + self.timeout:
                     error = f"Task timed out after {self.timeout:.2f} seconds"
-                hop = int((event.get("MultigsiContinuation") or {}).get("Hop", 0))
+                hop = _hop(event)
                 record = Invocation(
                     str(event.get("RequestId", "")),
                     hop,
@@ -320,3 +320,11 @@ def _invocation_of(event: dict[str, Any]) -> str | None:
         return None
     path = url.partition("/responses/")[2].partition("?")[0]
     return path.partition("/")[2] or None
+
+
+def _hop(event: Any) -> int:
+    """The hop an invocation's continuation claims, for the record; 0 when it claims none or
+    nonsense (the handler refuses such a continuation, the harness must not crash on it)."""
+    continuation = event.get("MultigsiContinuation") if isinstance(event, dict) else None
+    hop = continuation.get("Hop") if isinstance(continuation, dict) else None
+    return hop if isinstance(hop, int) and not isinstance(hop, bool) else 0
