@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ from multigsi import Outcome, Ownership, Reconciler
 from multigsi.engine.account import AccountLimits
 from multigsi.engine.many import apply_tables
 from multigsi.engine.reconcile import ApplyResult
-from multigsi.local import LocalDynamoDB, Timing
+from multigsi.local import Limits, LocalDynamoDB, Timing
 from multigsi.local.faults import FaultInjector, FaultRates
 from tests.conftest import create_table, make_client
 from tests.integration.test_apply import spec_for
@@ -112,50 +112,18 @@ def test_operations_in_flight_never_exceed_the_cap(endpoint: LocalDynamoDB) -> N
     assert limits.slots.in_flight == 0
 
 
-class AccountLimitApp:
-    """Stands in for DynamoDB's account-wide cap on table operations (500 on AWS), which
-    the local endpoint does not enforce on this branch: UpdateTable is refused with a
-    LimitExceededException while ``cap`` index operations are in flight."""
-
-    def __init__(self, endpoint: LocalDynamoDB, cap: int) -> None:
-        self.endpoint = endpoint
-        self.app: Callable[..., Any] = endpoint._server.app
-        self.cap = cap
-        self.refused = 0
-        self.lock = threading.Lock()  # one UpdateTable at a time: count, then start
-
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        if not environ.get("HTTP_X_AMZ_TARGET", "").endswith(".UpdateTable"):
-            return self.app(environ, start_response)
-        with self.lock:
-            plane = self.endpoint.plane
-            with plane.lock:
-                for key in list(plane.operations):
-                    plane.settle(key)
-                busy = sum(len(ops) for ops in plane.operations.values())
-            if busy >= self.cap:
-                self.refused += 1
-                body = json.dumps(
-                    {
-                        "__type": "com.amazonaws.dynamodb.v20120810#LimitExceededException",
-                        "message": f"Subscriber limit exceeded: only {self.cap} tables can be "
-                        "created, updated or deleted simultaneously",
-                    }
-                ).encode()
-                start_response("400 Bad Request", [("Content-Type", "application/x-amz-json-1.0")])
-                return [body]
-            return list(self.app(environ, start_response))
-
-
 def test_the_accounts_operation_limit_is_waited_out_not_reported() -> None:
-    with LocalDynamoDB(timing=Timing(build_seconds=1.0, seed=3)) as local:
-        limit = AccountLimitApp(local, cap=2)
-        local._server.app = limit
+    """The endpoint enforces an account-wide cap of 2 table operations (500 on AWS); the
+    run allows itself 5, is refused, and waits the refusals out."""
+    with LocalDynamoDB(
+        timing=Timing(build_seconds=1.0, seed=3), limits=Limits(max_table_operations=2)
+    ) as local:
         names = tables(local, "account", 5)
         limits = AccountLimits(max_operations=5)  # more than the account allows
         results = apply_many(local, names, limits)
         assert_converged(results)
-        assert limit.refused > 0
+        refused = [e for e in local.plane.events if e.kind == "refused" and "LimitExceeded" in e.detail]
+        assert refused, "the endpoint's account cap was reached"
         assert limits.slots.refusals > 0
         assert peak(operations(local, names)) <= 2
 
