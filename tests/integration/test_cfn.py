@@ -266,6 +266,29 @@ def test_malformed_event_still_gets_a_failed_answer(cloudformation_factory: Any)
     assert "StackId is missing" in response.reason
 
 
+def test_a_malformed_hand_off_of_a_create_that_built_an_index_keeps_its_real_id(
+    cloudformation_factory: Any, client: Any, table_name: str
+) -> None:
+    """A Create whose hand-off arrives corrupted, after earlier hops had created an index: the
+    FAILED answer must carry the resource's real id (asked of the table's record), so the
+    Delete CloudFormation sends next removes the index instead of finding the not-created
+    marker and leaving it behind."""
+    create_table(client, table_name)
+    cloudformation = cloudformation_factory()
+    created = Stack(cloudformation).create(properties(table_name, ("by-a", "a")))
+    assert created.status == "SUCCESS", created.reason
+    event = cloudformation.event("Create", properties(table_name, ("by-a", "a")))
+    event["MultigsiContinuation"] = {"FirstInvokedAt": "yesterday", "Hop": -1, "Changed": True}
+    response = cloudformation.deliver(event)
+    assert response.status == "FAILED" and "malformed request" in response.reason
+    assert response.physical_resource_id == created.physical_resource_id
+    nothing_claimed = cloudformation.deliver(
+        cloudformation.event("Create", properties(table_name, ("by-a", "a")), logical_id="Other")
+        | {"MultigsiContinuation": {"Hop": -1}}
+    )
+    assert nothing_claimed.physical_resource_id.startswith("multigsi:not-created:")
+
+
 def test_unexpected_error_still_answers_failed(
     cloudformation_factory: Any, client: Any, table_name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

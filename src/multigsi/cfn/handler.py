@@ -420,14 +420,25 @@ class CustomResourceHandler:
         if request is None:
             log.error("malformed event and no ResponseURL to answer: stopping", problems=error.problems)
             return {"Status": FAILED, "Answered": False}
-        physical = request.physical_resource_id or NOT_CREATED_PREFIX + request.logical_resource_id
+        reason = "malformed request: " + "; ".join(error.problems)
         log.error("malformed event", problems=error.problems)
-        return self._answer(
-            request,
-            Answer(FAILED, physical, "malformed request: " + "; ".join(error.problems)),
-            log,
-            deadline=None,
-        )
+        return self._answer(request, self._failed_malformed(request, error, reason), log, deadline=None)
+
+    def _failed_malformed(self, request: CfnRequest, error: EventError, reason: str) -> Answer:
+        """A malformed Create (a corrupted hand-off, say) may follow hops that created indexes:
+        ask the table's record, as every FAILED does, so the Delete CloudFormation sends next
+        cleans them up instead of finding the not-created marker and leaving them behind."""
+        marker = NOT_CREATED_PREFIX + request.logical_resource_id
+        if request.physical_resource_id is not None or request.request_type != "Create":
+            return Answer(FAILED, request.physical_resource_id or marker, reason)
+        properties = (error.event or {}).get("ResourceProperties")
+        table = properties.get("TableName") if isinstance(properties, Mapping) else None
+        if not isinstance(table, str):
+            return Answer(FAILED, marker, reason)
+        try:
+            return self._failed(replace(request, properties={"TableName": table}), _HopState(), reason)
+        except Exception:  # identifiers too odd to name an owner: nothing can have been claimed
+            return Answer(FAILED, marker, reason)
 
 
 @dataclass
