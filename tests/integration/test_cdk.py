@@ -9,6 +9,7 @@ built once per test session into a temporary cache (pip downloads boto3 the firs
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -39,6 +40,7 @@ TABLE = "cdk-orders"
 IMPORTED = "cdk-imported"
 S, N = dynamodb.AttributeType.STRING, dynamodb.AttributeType.NUMBER
 HANDLER = "multigsi.cfn.lambda_handler"
+EXAMPLE = Path(__file__).parent.parent.parent / "examples" / "cdk" / "app.py"
 
 
 def attribute(name: str, kind: dynamodb.AttributeType = S) -> dynamodb.Attribute:
@@ -139,6 +141,12 @@ def synthesized(lambda_cache: Path, tmp_path_factory: pytest.TempPathFactory) ->
     constructs["Retain"] = GlobalSecondaryIndexes(
         retain, "Indexes", table=table, indexes=[BY_REGION, BY_DAY], removal_policy=RemovalPolicy.RETAIN
     )
+
+    example = importlib.util.spec_from_file_location("cdk_example_app", EXAMPLE)
+    assert example is not None and example.loader is not None
+    module = importlib.util.module_from_spec(example)
+    example.loader.exec_module(module)
+    stacks["Example"] = module.OrdersStack(app, "Example")
 
     assembly = app.synth()
     templates = {name: assembly.get_stack_by_name(name).template for name in stacks}
@@ -510,3 +518,13 @@ def test_the_core_install_never_imports_the_cdk() -> None:
     code = "import sys, multigsi, multigsi.cli.main, multigsi.cfn; print(sorted(m for m in sys.modules if m.split('.')[0] in ('aws_cdk', 'jsii', 'constructs') or m == 'multigsi.cdk'))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_the_example_app_synthesizes_five_indexes_on_a_table_v2(synthesized: Synthesized) -> None:
+    document = synthesized.templates["Example"]
+    ((_, resource),) = of_type(document, "Custom::MultiGsi").items()
+    table_id, _ = only(document, "AWS::DynamoDB::GlobalTable")
+    assert resource["Properties"]["TableName"] == {"Ref": table_id}
+    names = [index["IndexName"] for index in resource["Properties"]["GlobalSecondaryIndexes"]]
+    assert names == ["by-customer", "by-status", "by-region-day", "by-sku", "by-courier"]
+    assert synthesized.stacks["Example"].indexes.spec.table_name == "named-at-deploy"
