@@ -377,6 +377,7 @@ def construct_error(**kwargs: Any) -> SpecError:
     table = kwargs.pop("table", None) or orders_table(stack)
     with pytest.raises(SpecError) as caught:
         GlobalSecondaryIndexes(stack, "Indexes", table=table, **kwargs)
+    assert stack.node.try_find_child("MultigsiProvider") is None, "a bad construct adds nothing"
     return caught.value
 
 
@@ -528,3 +529,18 @@ def test_the_example_app_synthesizes_five_indexes_on_a_table_v2(synthesized: Syn
     names = [index["IndexName"] for index in resource["Properties"]["GlobalSecondaryIndexes"]]
     assert names == ["by-customer", "by-status", "by-region-day", "by-sku", "by-courier"]
     assert synthesized.stacks["Example"].indexes.spec.table_name == "named-at-deploy"
+
+
+def test_a_provisioned_tables_indexes_get_cdks_default_capacity(lambda_cache: Path) -> None:
+    stack = Stack(App(), "Provisioned")
+    table = dynamodb.Table(stack, "Orders", table_name=TABLE, partition_key=attribute("pk"))  # PROVISIONED
+    indexes = GlobalSecondaryIndexes(
+        stack,
+        "Indexes",
+        table=table,
+        indexes=[BY_REGION, dynamodb.GlobalSecondaryIndexProps(
+            index_name="by-day", partition_key=attribute("day", N), read_capacity=10, write_capacity=3
+        )],
+    )  # fmt: skip
+    throughput = [index.provisioned_throughput for index in indexes.spec.indexes]
+    assert [(t.read_capacity_units, t.write_capacity_units) for t in throughput if t] == [(5, 5), (10, 3)]
