@@ -544,3 +544,15 @@ def test_a_provisioned_tables_indexes_get_cdks_default_capacity(lambda_cache: Pa
     )  # fmt: skip
     throughput = [index.provisioned_throughput for index in indexes.spec.indexes]
     assert [(t.read_capacity_units, t.write_capacity_units) for t in throughput if t] == [(5, 5), (10, 3)]
+
+
+def test_a_table_name_that_would_widen_the_role_is_refused(lambda_cache: Path) -> None:
+    """The name goes into the role's ARNs: '*' would grant every table."""
+    stack = Stack(App(), "Names")
+    error = construct_error(
+        table=dynamodb.Table.from_table_name(stack, "Star", "orders*"), indexes=[BY_REGION]
+    )
+    assert [str(p) for p in error.problems] == [
+        "table: 'orders*' may only contain letters, digits, '_', '.' and '-'"
+    ]
+    assert error.source == "Bad/Indexes"

@@ -75,7 +75,10 @@ class GlobalSecondaryIndexes(Construct):
         table_name: str = table.table_name
         known_name = _literal_table_name(table) if _is_token(table_name) else table_name
         if known_name is not None:
-            check_table_name(known_name, "table")
+            try:
+                check_table_name(known_name, "table")
+            except SpecError as error:
+                raise SpecError(error.problems, source) from None
         self.spec, properties = check(
             table_name, indexes, billing_mode=_billing_mode(table), source=source, known_name=known_name
         )
