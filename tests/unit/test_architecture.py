@@ -23,7 +23,7 @@ def imports_of(folder: str) -> set[tuple[str, str]]:
 
 def test_public_surface_is_exactly_all() -> None:
     public = {name for name in dir(multigsi) if not name.startswith("_")}
-    modules = {"engine", "errors", "spec", "local", "cli", "cfn", "harness"}
+    modules = {"engine", "errors", "spec", "local", "cli", "cfn", "harness", "cdk"}
     assert public - modules == set(multigsi.__all__) - {"__version__"}
 
 

@@ -74,6 +74,51 @@ def reserved(raw: str) -> int | None:
     return value
 
 
+def table_statement(table_arn: Any, index_arn: Any) -> dict[str, Any]:
+    """The grant on one table the resource names, and its indexes."""
+    return {"Effect": "Allow", "Action": TABLE_ACTIONS, "Resource": [table_arn, index_arn]}
+
+
+def stack_statements(*, any_table_arn: Any, stack_uuid: Any, stack_id: Any) -> list[dict[str, Any]]:
+    """The grants that do not depend on the table: any table only while its ownership tag
+    names this stack (``stack_uuid``, the third part of ``stack_id``), this stack's
+    CloudFormation reads, and GetMetricData. The values are the caller's expressions
+    (intrinsics in a template, tokens in the CDK construct), so both say the same thing."""
+    return [
+        {
+            "Effect": "Allow",
+            "Action": TABLE_ACTIONS,
+            "Resource": any_table_arn,
+            "Condition": {
+                "StringLike": {f"aws:ResourceTag/{STACKS_TAG}": {"Fn::Join": ["", ["*", stack_uuid, "*"]]}}
+            },
+        },
+        {
+            "Effect": "Allow",
+            "Action": [
+                "cloudformation:DescribeStacks",
+                "cloudformation:DescribeStackResources",
+                "cloudformation:DescribeStackResource",
+            ],
+            "Resource": stack_id,
+        },
+        {"Effect": "Allow", "Action": "cloudwatch:GetMetricData", "Resource": "*"},
+    ]
+
+
+def hand_off_and_log_statements(function_arn: Any, log_group_arn: Any) -> list[dict[str, Any]]:
+    """Invoking the function itself (hand-offs) and writing to its own log group: kept in a
+    policy apart from the role, because they name the function the role is created for."""
+    return [
+        {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": function_arn},
+        {
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": log_group_arn,
+        },
+    ]
+
+
 def template(
     spec: TableSpec,
     *,
@@ -128,31 +173,14 @@ def template(
                     "PolicyDocument": {
                         "Version": "2012-10-17",
                         "Statement": [
-                            {"Effect": "Allow", "Action": TABLE_ACTIONS, "Resource": [table_arn, index_arn]},
-                            {
-                                "Effect": "Allow",
-                                "Action": TABLE_ACTIONS,
-                                "Resource": {
+                            table_statement(table_arn, index_arn),
+                            *stack_statements(
+                                any_table_arn={
                                     "Fn::Sub": "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/*"
                                 },
-                                "Condition": {
-                                    "StringLike": {
-                                        f"aws:ResourceTag/{STACKS_TAG}": {
-                                            "Fn::Join": ["", ["*", STACK_UUID, "*"]]
-                                        }
-                                    }
-                                },
-                            },
-                            {
-                                "Effect": "Allow",
-                                "Action": [
-                                    "cloudformation:DescribeStacks",
-                                    "cloudformation:DescribeStackResources",
-                                    "cloudformation:DescribeStackResource",
-                                ],
-                                "Resource": {"Ref": "AWS::StackId"},
-                            },
-                            {"Effect": "Allow", "Action": "cloudwatch:GetMetricData", "Resource": "*"},
+                                stack_uuid=STACK_UUID,
+                                stack_id={"Ref": "AWS::StackId"},
+                            ),
                         ],
                     },
                 }
@@ -185,18 +213,9 @@ def template(
             "Roles": [{"Ref": "MultigsiRole"}],
             "PolicyDocument": {
                 "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Action": "lambda:InvokeFunction",
-                        "Resource": {"Fn::GetAtt": ["MultigsiFunction", "Arn"]},
-                    },
-                    {
-                        "Effect": "Allow",
-                        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-                        "Resource": {"Fn::GetAtt": ["MultigsiLogGroup", "Arn"]},
-                    },
-                ],
+                "Statement": hand_off_and_log_statements(
+                    {"Fn::GetAtt": ["MultigsiFunction", "Arn"]}, {"Fn::GetAtt": ["MultigsiLogGroup", "Arn"]}
+                ),
             },
         },
     }

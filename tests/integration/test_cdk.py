@@ -1,0 +1,558 @@
+"""The CDK construct (multigsi.cdk): synthesized by the real aws-cdk-lib (jsii on Node.js),
+checked with CDK's assertions and cfn-lint, and its custom resource's properties run
+through the local CloudFormation/Lambda harness against the local DynamoDB endpoint.
+
+Nothing is mocked. jsii starts a Node.js process and a synth takes seconds, so the app
+(three stacks) is synthesized once for the module; the Lambda zip the provider deploys is
+built once per test session into a temporary cache (pip downloads boto3 the first time).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# jsii prints a large banner on stderr for a Node.js past its end of life (this image has 20).
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
+from aws_cdk import App, Duration, RemovalPolicy, Stack, assertions
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_lambda as lambda_
+
+from multigsi.cdk import GlobalSecondaryIndexes
+from multigsi.cdk.code import CACHE_ENV
+from multigsi.cfn.event import properties_spec
+from multigsi.cli.template import template as sam_template
+from multigsi.errors import SpecError
+from multigsi.harness import Stack as HarnessStack
+from multigsi.spec.parse import parse_table_spec
+from tests.conftest import create_table
+
+TABLE = "cdk-orders"
+IMPORTED = "cdk-imported"
+S, N = dynamodb.AttributeType.STRING, dynamodb.AttributeType.NUMBER
+HANDLER = "multigsi.cfn.lambda_handler"
+EXAMPLE = Path(__file__).parent.parent.parent / "examples" / "cdk" / "app.py"
+
+
+def attribute(name: str, kind: dynamodb.AttributeType = S) -> dynamodb.Attribute:
+    return dynamodb.Attribute(name=name, type=kind)
+
+
+BY_CUSTOMER = dynamodb.GlobalSecondaryIndexProps(
+    index_name="by-customer", partition_key=attribute("customer"), sort_key=attribute("placed_at")
+)
+BY_STATUS_DAY = dynamodb.GlobalSecondaryIndexProps(
+    index_name="by-status-day",
+    partition_keys=[attribute("status"), attribute("region")],
+    sort_key=attribute("day", N),
+    projection_type=dynamodb.ProjectionType.INCLUDE,
+    non_key_attributes=["total"],
+)
+BY_SKU = dynamodb.GlobalSecondaryIndexProps(
+    index_name="by-sku",
+    partition_key=attribute("sku"),
+    projection_type=dynamodb.ProjectionType.KEYS_ONLY,
+    max_read_request_units=100,
+    max_write_request_units=50,
+)
+BY_REGION = dynamodb.GlobalSecondaryIndexProps(index_name="by-region", partition_key=attribute("region"))
+BY_DAY = dynamodb.GlobalSecondaryIndexPropsV2(
+    index_name="by-day",
+    partition_key=attribute("day", N),
+    warm_throughput=dynamodb.WarmThroughput(read_units_per_second=12000, write_units_per_second=4000),
+)
+V1 = [BY_CUSTOMER, BY_STATUS_DAY, BY_SKU]
+V2 = [BY_CUSTOMER, BY_STATUS_DAY, BY_REGION, BY_DAY]  # by-sku removed, two added
+
+
+@pytest.fixture(scope="session")
+def lambda_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Every synth of the session shares one built zip (the provider's default code path)."""
+    folder = tmp_path_factory.mktemp("multigsi-cdk-cache")
+    before = os.environ.get(CACHE_ENV)
+    os.environ[CACHE_ENV] = str(folder)
+    yield folder
+    if before is None:
+        os.environ.pop(CACHE_ENV, None)
+    else:
+        os.environ[CACHE_ENV] = before
+
+
+def orders_table(stack: Stack, **extra: Any) -> dynamodb.Table:
+    return dynamodb.Table(
+        stack,
+        "Orders",
+        table_name=TABLE,
+        partition_key=attribute("pk"),
+        billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+        removal_policy=RemovalPolicy.DESTROY,
+        **extra,
+    )
+
+
+@dataclass
+class Synthesized:
+    templates: dict[str, dict[str, Any]]
+    constructs: dict[str, GlobalSecondaryIndexes]
+    stacks: dict[str, Stack]
+    outdir: Path
+
+    def template(self, name: str) -> assertions.Template:
+        return assertions.Template.from_json(self.templates[name])
+
+
+@pytest.fixture(scope="module")
+def synthesized(lambda_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    outdir = tmp_path_factory.mktemp("cdk.out")
+    app = App(outdir=str(outdir))
+    stacks: dict[str, Stack] = {}
+    constructs: dict[str, GlobalSecondaryIndexes] = {}
+
+    v1 = stacks["V1"] = Stack(app, "V1")
+    constructs["V1"] = GlobalSecondaryIndexes(v1, "Indexes", table=orders_table(v1), indexes=V1)
+    imported = dynamodb.Table.from_table_name(v1, "Imported", IMPORTED)
+    constructs["V1-imported"] = GlobalSecondaryIndexes(
+        v1, "ImportedIndexes", table=imported, indexes=[BY_REGION], service_timeout=Duration.minutes(30)
+    )
+    reader = lambda_.Function(
+        v1,
+        "Reader",
+        runtime=lambda_.Runtime.PYTHON_3_12,
+        handler="index.handler",
+        code=lambda_.Code.from_inline("def handler(event, context):\n    return None\n"),
+    )
+    constructs["V1"].grant_read_data(reader)
+
+    v2 = stacks["V2"] = Stack(app, "V2")
+    constructs["V2"] = GlobalSecondaryIndexes(v2, "Indexes", table=orders_table(v2), indexes=V2)
+
+    retain = stacks["Retain"] = Stack(app, "Retain")
+    table = orders_table(retain)
+    table.add_global_secondary_index(index_name="by-region", partition_key=attribute("region"))
+    constructs["Retain"] = GlobalSecondaryIndexes(
+        retain, "Indexes", table=table, indexes=[BY_REGION, BY_DAY], removal_policy=RemovalPolicy.RETAIN
+    )
+
+    example = importlib.util.spec_from_file_location("cdk_example_app", EXAMPLE)
+    assert example is not None and example.loader is not None
+    module = importlib.util.module_from_spec(example)
+    example.loader.exec_module(module)
+    stacks["Example"] = module.OrdersStack(app, "Example")
+
+    assembly = app.synth()
+    templates = {name: assembly.get_stack_by_name(name).template for name in stacks}
+    return Synthesized(templates, constructs, stacks, outdir)
+
+
+def of_type(document: Mapping[str, Any], kind: str) -> dict[str, dict[str, Any]]:
+    return {key: value for key, value in document["Resources"].items() if value["Type"] == kind}
+
+
+def only(document: Mapping[str, Any], kind: str) -> tuple[str, dict[str, Any]]:
+    (found,) = of_type(document, kind).items()
+    return found
+
+
+def hand_off_policy(document: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    (found,) = (
+        (key, value)
+        for key, value in of_type(document, "AWS::IAM::Policy").items()
+        if value["Properties"]["PolicyName"] == "multigsi-hand-off-and-logs"
+    )
+    return found
+
+
+# --- resources ------------------------------------------------------------------------------
+
+
+def test_one_provider_function_per_stack_with_the_sam_templates_settings(synthesized: Synthesized) -> None:
+    document = synthesized.templates["V1"]
+    functions = {
+        key: value
+        for key, value in of_type(document, "AWS::Lambda::Function").items()
+        if value["Properties"]["Handler"] == HANDLER
+    }
+    assert len(functions) == 1, "two constructs in the stack share one function"
+    ((function_id, function),) = functions.items()
+    sam = sam_template(parse_table_spec({"TableName": TABLE}), create_table=False, code_uri="x.zip")
+    expected = sam["Resources"]["MultigsiFunction"]["Properties"]
+    properties = function["Properties"]
+    for key in (
+        "Handler",
+        "Runtime",
+        "Timeout",
+        "MemorySize",
+        "RecursiveLoop",
+        "ReservedConcurrentExecutions",
+    ):
+        assert properties[key] == expected[key], key
+    assert len(of_type(document, "Custom::MultiGsi")) == 2
+    tokens = {
+        value["Properties"]["ServiceToken"]["Fn::GetAtt"][0]
+        for value in of_type(document, "Custom::MultiGsi").values()
+    }
+    assert tokens == {function_id}
+    ((_, log_group),) = of_type(document, "AWS::Logs::LogGroup").items()
+    assert log_group["Properties"]["RetentionInDays"] == 30
+    assert log_group["Properties"]["LogGroupName"] == {
+        "Fn::Join": ["", ["/aws/lambda/", {"Ref": function_id}]]
+    }
+    assert log_group["DeletionPolicy"] == "Delete"
+    synthesized.template("V1").has_resource_properties(
+        "AWS::Lambda::Function",
+        {"Handler": HANDLER, "Code": {"S3Key": assertions.Match.string_like_regexp(r"\.zip$")}},
+    )
+
+
+def test_the_code_is_the_zip_multigsi_package_builds(synthesized: Synthesized, lambda_cache: Path) -> None:
+    (zip_path,) = lambda_cache.glob("multigsi-lambda-*.zip")
+    import zipfile
+
+    with zipfile.ZipFile(zip_path) as archive:
+        names = set(archive.namelist())
+        comment = archive.comment.decode()
+    assert "multigsi/cfn/handler.py" in names and "boto3/__init__.py" in names
+    assert not any(name.startswith("multigsi/cli/") for name in names)
+    assert comment.startswith("multigsi-lambda runtime=python3.12")
+    staged = list(synthesized.outdir.glob("asset.*.zip"))
+    assert staged and all(path.read_bytes() == zip_path.read_bytes() for path in staged)
+
+
+def test_custom_resource_properties_are_what_the_handler_parses(synthesized: Synthesized) -> None:
+    document = synthesized.templates["V1"]
+    resource = document["Resources"][
+        synthesized.stacks["V1"].get_logical_id(synthesized.constructs["V1"].resource.node.default_child)
+    ]
+    properties = resource["Properties"]
+    assert properties["ServiceTimeout"] == "3600"
+    table_id, _ = only(document, "AWS::DynamoDB::Table")
+    assert properties["TableName"] == {"Ref": table_id}
+    spec = properties_spec({**properties, "TableName": TABLE})
+    assert spec == synthesized.constructs["V1"].spec
+    assert [index.name for index in spec.indexes] == ["by-customer", "by-status-day", "by-sku"]
+    assert [(e.attribute_name, str(e.key_type)) for e in spec.indexes[1].key_schema] == [
+        ("status", "HASH"), ("region", "HASH"), ("day", "RANGE")
+    ]  # fmt: skip
+    assert {d.name: str(d.type) for d in spec.attribute_definitions}["day"] == "N"
+    policy_id, _ = hand_off_policy(document)
+    assert policy_id in resource["DependsOn"], "no Create before the function may hand off and log"
+    assert resource.get("DeletionPolicy", "Delete") == "Delete"
+    imported = [
+        r for r in of_type(document, "Custom::MultiGsi").values() if r["Properties"]["TableName"] == IMPORTED
+    ]
+    assert imported[0]["Properties"]["ServiceTimeout"] == "1800"
+
+
+def test_retain_maps_to_deletion_policy_and_two_owners_warn(synthesized: Synthesized) -> None:
+    ((_, resource),) = of_type(synthesized.templates["Retain"], "Custom::MultiGsi").items()
+    assert resource["DeletionPolicy"] == "Retain" and resource["UpdateReplacePolicy"] == "Retain"
+    warnings = assertions.Annotations.from_stack(synthesized.stacks["Retain"])
+    warnings.has_warning(
+        "/Retain/Indexes",
+        assertions.Match.string_like_regexp("by-region also in the table's own globalSecondaryIndexes"),
+    )
+    assertions.Annotations.from_stack(synthesized.stacks["V1"]).has_no_warning(
+        "*", assertions.Match.string_like_regexp("two owners")
+    )
+
+
+# --- the role --------------------------------------------------------------------------------
+
+STACK_ID = "arn:aws:cloudformation:us-east-1:123456789012:stack/V1/0f6a3e20-aaaa-bbbb-cccc-0123456789ab"
+PSEUDO = {
+    "AWS::Partition": "aws",
+    "AWS::Region": "us-east-1",
+    "AWS::AccountId": "123456789012",
+    "AWS::StackId": STACK_ID,
+}
+
+
+def evaluate(value: Any, resources: Mapping[str, Any]) -> Any:
+    """CloudFormation's intrinsics as they resolve in one account, so that the SAM
+    template's Fn::Sub and CDK's Fn::Join spellings of the same ARN compare equal."""
+    if isinstance(value, list):
+        return [evaluate(item, resources) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if len(value) != 1 or not next(iter(value)).startswith(("Fn::", "Ref")):
+        return {key: evaluate(item, resources) for key, item in value.items()}
+    ((function, argument),) = value.items()
+    if function == "Ref":
+        return PSEUDO.get(argument) or f"ref:{argument}"
+    if function == "Fn::GetAtt":
+        resource = resources[argument[0]]
+        if resource["Type"] == "AWS::DynamoDB::Table":
+            return f"arn:aws:dynamodb:us-east-1:123456789012:table/{resource['Properties']['TableName']}"
+        return f"arn-of:{resource['Type'].split('::')[-1]}"
+    if function == "Fn::Join":
+        return argument[0].join(str(evaluate(part, resources)) for part in argument[1])
+    if function == "Fn::Select":
+        return evaluate(argument[1], resources)[int(argument[0])]
+    if function == "Fn::Split":
+        return evaluate(argument[1], resources).split(argument[0])
+    if function == "Fn::Sub":
+        text = argument
+        for name, pseudo in PSEUDO.items():
+            text = text.replace(f"${{{name}}}", pseudo)
+        return text
+    raise AssertionError(f"no evaluator for {function}")
+
+
+def statements(document: Mapping[str, Any], policy: Mapping[str, Any]) -> list[Any]:
+    found = evaluate(policy["PolicyDocument"]["Statement"], document["Resources"])
+    for statement in found:
+        for key in ("Action", "Resource"):
+            if isinstance(statement[key], str):
+                statement[key] = [statement[key]]
+    return sorted(found, key=repr)
+
+
+def test_role_is_scoped_exactly_as_the_sam_templates(synthesized: Synthesized) -> None:
+    document = synthesized.templates["V1"]
+    role_id, role = next(
+        (key, value)
+        for key, value in of_type(document, "AWS::IAM::Role").items()
+        if value["Properties"].get("Policies")
+    )
+    (inline,) = role["Properties"]["Policies"]
+    _, hand_off = hand_off_policy(document)
+    assert hand_off["Properties"]["Roles"] == [{"Ref": role_id}]
+
+    def sam(table: str) -> dict[str, Any]:
+        return sam_template(parse_table_spec({"TableName": table}), create_table=False, code_uri="x.zip")
+
+    expected = statements(sam(TABLE), sam(TABLE)["Resources"]["MultigsiRole"]["Properties"]["Policies"][0])
+    imported_table = statements(
+        sam(IMPORTED), sam(IMPORTED)["Resources"]["MultigsiRole"]["Properties"]["Policies"][0]
+    )
+    expected += [s for s in imported_table if s not in expected]  # the second construct's table
+    assert statements(document, inline) == sorted(expected, key=repr)
+    hand_off_expected = statements(
+        sam(TABLE), sam(TABLE)["Resources"]["MultigsiSelfInvokeAndLogs"]["Properties"]
+    )
+    assert statements(document, hand_off["Properties"]) == hand_off_expected
+
+
+def test_grant_read_data_reaches_the_listed_indexes(synthesized: Synthesized) -> None:
+    document = synthesized.templates["V1"]
+    reader_policies = [
+        policy
+        for policy in of_type(document, "AWS::IAM::Policy").values()
+        if policy["Properties"]["PolicyName"] != "multigsi-hand-off-and-logs"
+    ]
+    (policy,) = reader_policies
+    (statement,) = statements(document, policy["Properties"])
+    assert statement["Action"] == ["dynamodb:Query", "dynamodb:Scan"]
+    custom = synthesized.stacks["V1"].get_logical_id(synthesized.constructs["V1"].resource.node.default_child)
+    assert statement["Resource"] == [
+        f"arn-of:MultiGsi/index/{name}" for name in ("by-customer", "by-status-day", "by-sku")
+    ], "the ARNs come from the resource's TableArn, so readers wait for the indexes"
+    assert custom in repr(policy)
+
+
+def test_cfn_lint_passes_on_every_synthesized_template(synthesized: Synthesized) -> None:
+    paths = [str(synthesized.outdir / f"{name}.template.json") for name in synthesized.templates]
+    # W3005 (a DependsOn a GetAtt already implies): CDK writes it for every Function's role.
+    command = [
+        str(Path(sys.executable).parent / "cfn-lint"), "--regions", "us-east-1", "--ignore-checks", "W3005", "--", *paths
+    ]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+# --- validation at synth time -----------------------------------------------------------------
+
+
+def construct_error(**kwargs: Any) -> SpecError:
+    stack = Stack(App(), "Bad")
+    table = kwargs.pop("table", None) or orders_table(stack)
+    with pytest.raises(SpecError) as caught:
+        GlobalSecondaryIndexes(stack, "Indexes", table=table, **kwargs)
+    assert stack.node.try_find_child("MultigsiProvider") is None, "a bad construct adds nothing"
+    return caught.value
+
+
+def test_bad_indexes_fail_with_the_clis_messages(lambda_cache: Path) -> None:
+    error = construct_error(
+        indexes=[
+            dynamodb.GlobalSecondaryIndexProps(index_name="by-a", partition_key=attribute("a")),
+            dynamodb.GlobalSecondaryIndexProps(index_name="ab", partition_key=attribute("a")),
+            dynamodb.GlobalSecondaryIndexProps(
+                index_name="by-b",
+                partition_key=attribute("b"),
+                projection_type=dynamodb.ProjectionType.INCLUDE,
+            ),
+            dynamodb.GlobalSecondaryIndexProps(index_name="by-a", partition_key=attribute("c")),
+        ]
+    )
+    cli_shape = {
+        "TableName": TABLE,
+        "AttributeDefinitions": [{"AttributeName": a, "AttributeType": "S"} for a in "abc"],
+        "GlobalSecondaryIndexes": [
+            {"IndexName": "by-a", "KeySchema": [{"AttributeName": "a", "KeyType": "HASH"}], "Projection": {"ProjectionType": "ALL"}},
+            {"IndexName": "ab", "KeySchema": [{"AttributeName": "a", "KeyType": "HASH"}], "Projection": {"ProjectionType": "ALL"}},
+            {"IndexName": "by-b", "KeySchema": [{"AttributeName": "b", "KeyType": "HASH"}], "Projection": {"ProjectionType": "INCLUDE"}},
+            {"IndexName": "by-a", "KeySchema": [{"AttributeName": "c", "KeyType": "HASH"}], "Projection": {"ProjectionType": "ALL"}},
+        ],
+    }  # fmt: skip
+    with pytest.raises(SpecError) as cli:
+        parse_table_spec(cli_shape)
+    assert error.problems == cli.value.problems
+    assert len(error.problems) == 3
+    assert error.source == "Bad/Indexes"
+
+
+def test_problems_only_cdk_shapes_can_have_are_reported_with_the_rest(lambda_cache: Path) -> None:
+    error = construct_error(
+        indexes=[
+            dynamodb.GlobalSecondaryIndexProps(index_name="by-a", partition_key=attribute("a")),
+            dynamodb.GlobalSecondaryIndexProps(index_name="by-a-n", partition_key=attribute("a", N)),
+            dynamodb.GlobalSecondaryIndexPropsV2(
+                index_name="by-c", partition_key=attribute("c"), read_capacity=dynamodb.Capacity.fixed(5)
+            ),
+            {"index_name": "by-d", "partition_key": attribute("d"), "sort_keys": [attribute("e")]},
+            "by-e",
+        ]
+    )
+    assert [str(problem) for problem in error.problems] == [
+        "GlobalSecondaryIndexes[1].KeySchema[0].AttributeName: 'a' is N here but S in "
+        "GlobalSecondaryIndexes[0].KeySchema[0].AttributeName",
+        "GlobalSecondaryIndexes[2].ProvisionedThroughput: read_capacity: a Capacity object cannot be read at "
+        "synth time; give GlobalSecondaryIndexProps with a number",
+        "GlobalSecondaryIndexes[4]: expected GlobalSecondaryIndexProps(V2) or a mapping of its fields, got str",
+    ]
+
+
+def test_options_are_checked_as_the_custom_resource_checks_them(lambda_cache: Path) -> None:
+    error = construct_error(indexes=[BY_REGION], service_timeout=Duration.seconds(4000))
+    assert [str(p) for p in error.problems] == ["ServiceTimeout: 4000 is outside 1 to 3600 seconds"]
+    error = construct_error(indexes=[BY_REGION], removal_policy=RemovalPolicy.SNAPSHOT)
+    assert [str(p) for p in error.problems] == ["removal_policy: SNAPSHOT is not DESTROY or RETAIN"]
+    stack = Stack(App(), "Two")
+    GlobalSecondaryIndexes(stack, "First", table=orders_table(stack), indexes=[BY_REGION])
+    other = dynamodb.Table.from_table_name(stack, "Other", IMPORTED)
+    with pytest.raises(SpecError, match="reserved_concurrency: None differs from 5"):
+        GlobalSecondaryIndexes(stack, "Second", table=other, indexes=[BY_REGION], reserved_concurrency=None)
+
+
+# --- the synthesized resource, deployed on the local stand-ins ---------------------------------
+
+
+def resolved(document: Mapping[str, Any], construct: GlobalSecondaryIndexes) -> tuple[str, dict[str, Any]]:
+    """The custom resource's logical id and properties as CloudFormation would send them:
+    the table's Ref replaced by its name; the ServiceToken is the harness's own."""
+    logical_id = Stack.of(construct).get_logical_id(construct.resource.node.default_child)
+    properties = dict(document["Resources"][logical_id]["Properties"])
+    properties.pop("ServiceToken")
+    table_id, table = only(document, "AWS::DynamoDB::Table")
+    assert properties["TableName"] == {"Ref": table_id}
+    properties["TableName"] = table["Properties"]["TableName"]
+    return logical_id, properties
+
+
+def live_indexes(client: Any, table: str) -> dict[str, dict[str, Any]]:
+    described = client.describe_table(TableName=table)["Table"].get("GlobalSecondaryIndexes", [])
+    return {
+        index["IndexName"]: {
+            "KeySchema": index["KeySchema"],
+            "Projection": {
+                k: sorted(v) if isinstance(v, list) else v for k, v in index["Projection"].items()
+            },
+            "IndexStatus": index["IndexStatus"],
+        }
+        for index in described
+    }
+
+
+def specified(properties: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        index["IndexName"]: {
+            "KeySchema": index["KeySchema"],
+            "Projection": {
+                k: sorted(v) if isinstance(v, list) else v for k, v in index["Projection"].items()
+            },
+            "IndexStatus": "ACTIVE",
+        }
+        for index in properties["GlobalSecondaryIndexes"]
+    }
+
+
+def test_synthesized_resource_creates_updates_and_deletes_on_the_local_stand_ins(
+    synthesized: Synthesized, cloudformation_factory: Any, client: Any
+) -> None:
+    create_table(client, TABLE)
+    logical_id, v1 = resolved(synthesized.templates["V1"], synthesized.constructs["V1"])
+    _, v2 = resolved(synthesized.templates["V2"], synthesized.constructs["V2"])
+    stack = HarnessStack(cloudformation_factory(), logical_id, name="V1")
+
+    response = stack.create(v1)
+    assert response.status == "SUCCESS", response.reason
+    assert live_indexes(client, TABLE) == specified(v1)
+    sku = client.describe_table(TableName=TABLE)["Table"]["GlobalSecondaryIndexes"]
+    assert next(i for i in sku if i["IndexName"] == "by-sku")["OnDemandThroughput"] == {
+        "MaxReadRequestUnits": 100, "MaxWriteRequestUnits": 50
+    }  # fmt: skip
+    arn = client.describe_table(TableName=TABLE)["Table"]["TableArn"]
+    assert response.data == {"TableArn": arn, "IndexNames": "by-customer,by-status-day,by-sku"}
+
+    response = stack.update(v2)
+    assert response.status == "SUCCESS", response.reason
+    assert live_indexes(client, TABLE) == specified(v2)
+    assert sorted(specified(v2)) == ["by-customer", "by-day", "by-region", "by-status-day"]
+
+    response = stack.delete()
+    assert response.status == "SUCCESS", response.reason
+    assert live_indexes(client, TABLE) == {}, "every index the resource created is deleted"
+
+
+def test_the_core_install_never_imports_the_cdk() -> None:
+    """multigsi, its CLI and its Lambda handler work without the ``cdk`` extra."""
+    code = "import sys, multigsi, multigsi.cli.main, multigsi.cfn; print(sorted(m for m in sys.modules if m.split('.')[0] in ('aws_cdk', 'jsii', 'constructs') or m == 'multigsi.cdk'))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+def test_the_example_app_synthesizes_five_indexes_on_a_table_v2(synthesized: Synthesized) -> None:
+    document = synthesized.templates["Example"]
+    ((_, resource),) = of_type(document, "Custom::MultiGsi").items()
+    table_id, _ = only(document, "AWS::DynamoDB::GlobalTable")
+    assert resource["Properties"]["TableName"] == {"Ref": table_id}
+    names = [index["IndexName"] for index in resource["Properties"]["GlobalSecondaryIndexes"]]
+    assert names == ["by-customer", "by-status", "by-region-day", "by-sku", "by-courier"]
+    assert synthesized.stacks["Example"].indexes.spec.table_name == "named-at-deploy"
+
+
+def test_a_provisioned_tables_indexes_get_cdks_default_capacity(lambda_cache: Path) -> None:
+    stack = Stack(App(), "Provisioned")
+    table = dynamodb.Table(stack, "Orders", table_name=TABLE, partition_key=attribute("pk"))  # PROVISIONED
+    indexes = GlobalSecondaryIndexes(
+        stack,
+        "Indexes",
+        table=table,
+        indexes=[BY_REGION, dynamodb.GlobalSecondaryIndexProps(
+            index_name="by-day", partition_key=attribute("day", N), read_capacity=10, write_capacity=3
+        )],
+    )  # fmt: skip
+    throughput = [index.provisioned_throughput for index in indexes.spec.indexes]
+    assert [(t.read_capacity_units, t.write_capacity_units) for t in throughput if t] == [(5, 5), (10, 3)]
+
+
+def test_a_table_name_that_would_widen_the_role_is_refused(lambda_cache: Path) -> None:
+    """The name goes into the role's ARNs: '*' would grant every table."""
+    stack = Stack(App(), "Names")
+    error = construct_error(
+        table=dynamodb.Table.from_table_name(stack, "Star", "orders*"), indexes=[BY_REGION]
+    )
+    assert [str(p) for p in error.problems] == [
+        "table: 'orders*' may only contain letters, digits, '_', '.' and '-'"
+    ]
+    assert error.source == "Bad/Indexes"
