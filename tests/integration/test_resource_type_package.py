@@ -35,7 +35,9 @@ from multigsi.cli.registry_package import (
     build_type_package,
     type_lock_text,
 )
+from multigsi.harness.type_registry import LocalTypeRegistry
 from tests.integration.test_lambda_package import runtime_interpreter, unpack_read_only
+from tests.integration.test_register_type import register
 
 ROOT = Path(__file__).parent.parent.parent
 SOURCE = Path(multigsi.__file__).parent
@@ -206,3 +208,15 @@ def test_missing_handlers_or_schema_fail_clearly(tmp_path: Path) -> None:
     with pytest.raises(PackageError, match="typeName must be 'Multigsi::DynamoDB::GlobalSecondaryIndexes'"):
         build_type_package(tmp_path / "out.zip", interpreter=None, source=bare)
     assert not (tmp_path / "out.zip").exists()
+
+
+def test_the_built_package_registers_through_the_local_registry_api(built: Built) -> None:
+    """AWS cannot run here: the registry is multigsi.harness.type_registry over HTTP (see
+    test_register_type), which checks the package as CloudFormation needs it."""
+    with LocalTypeRegistry(buckets=("artifacts",), polls_in_progress=1) as registry:
+        registered = register(registry, built.zip)
+        assert registry.state.buckets["artifacts"]["multigsi/type.zip"] == built.zip.read_bytes()
+        assert registry.state.default_versions[TYPE_NAME] == "00000001"
+    assert registered.type_version_arn.endswith(
+        ":type/resource/Multigsi-DynamoDB-GlobalSecondaryIndexes/00000001"
+    )
