@@ -11,6 +11,7 @@ importing the engine); once it is, the real module is packaged and tested.
 
 from __future__ import annotations
 
+import ast
 import io
 import json
 import re
@@ -220,3 +221,21 @@ def test_the_built_package_registers_through_the_local_registry_api(built: Built
     assert registered.type_version_arn.endswith(
         ":type/resource/Multigsi-DynamoDB-GlobalSecondaryIndexes/00000001"
     )
+
+
+def test_every_client_the_handlers_and_the_lib_ask_for_has_its_model(built: Built) -> None:
+    """botocore's models are cut to SERVICES: a client outside it would fail at run time."""
+    asked = set()
+    for path in [
+        *(built.provider / "multigsi").rglob("*.py"),
+        *(built.provider / "cloudformation_cli_python_lib").rglob("*.py"),
+    ]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
+                name = (
+                    node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+                )
+                if name in ("client", "make_client", "create_client") and isinstance(node.args[0].value, str):
+                    asked.add(node.args[0].value)
+    assert {"logs", "cloudwatch"} <= asked, "the scan sees the lib's log delivery and metrics clients"
+    assert asked <= set(SERVICES), f"add {sorted(asked - set(SERVICES))} to registry_package.SERVICES"
