@@ -159,8 +159,9 @@ def register_type(
 def role_template(schema: dict[str, Any]) -> dict[str, Any]:
     """A CloudFormation template for the execution role: trusted by the registry's handler
     principal, allowed the union of the schema's handler permissions (what cloudformation-cli
-    generates as ``resource-role.yaml``). Its ``ExecutionRoleArn`` output goes to
-    ``--execution-role-arn``."""
+    generates as ``resource-role.yaml``, with its session length: 70 s per minute of the
+    longest handler timeout, within IAM's 1 to 12 hours). Its ``ExecutionRoleArn`` output
+    goes to ``--execution-role-arn``."""
     handlers = schema.get("handlers", {})
     actions = sorted({p for handler in handlers.values() for p in handler.get("permissions", [])})
     longest = max((h.get("timeoutInMinutes", 120) for h in handlers.values()), default=120)
@@ -171,7 +172,7 @@ def role_template(schema: dict[str, Any]) -> dict[str, Any]:
             "ExecutionRole": {
                 "Type": "AWS::IAM::Role",
                 "Properties": {
-                    "MaxSessionDuration": min(43200, max(3600, longest * 60)),
+                    "MaxSessionDuration": min(43200, max(3600, 70 * longest)),
                     "AssumeRolePolicyDocument": {
                         "Version": "2012-10-17",
                         "Statement": [
