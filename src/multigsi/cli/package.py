@@ -34,7 +34,7 @@ from multigsi.cli.bytecode import (
     given_interpreter,
     runtime_name,
 )
-from multigsi.cli.package_contents import handler_modules, trim
+from multigsi.cli.package_contents import HANDLER_MODULE, SERVICES, handler_modules, trim
 
 LOCK_FILE = "lambda-requirements.txt"
 EARLIEST_ZIP_TIME = 315532800  # 1980-01-01T00:00:00Z: the first time a zip entry can hold
@@ -94,22 +94,7 @@ def build_zip(
         version = interpreter.version
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch) / "package"
-        requirements = Path(scratch) / LOCK_FILE
-        requirements.write_text(lock_file_text())
-        command = [
-            *(pip or [sys.executable, "-m", "pip"]), "install", "--quiet", "--no-deps", "--no-compile",
-            "--require-hashes", "--target", str(root), "--only-binary=:all:", "--implementation", "cp",
-            "--python-version", f"{version[0]}.{version[1]}", "--platform", PLATFORM, "-r", str(requirements),
-        ]  # fmt: skip
-        subprocess.run(command, check=True)
-        trim(root)
-        source = Path(multigsi.__file__).parent
-        for relative in handler_modules(source):
-            target = root / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source.parent / relative, target)
-        sources = sorted(p.relative_to(root).as_posix() for p in root.rglob("*.py"))
-        tag = compile_tree(interpreter, root, sources) if interpreter is not None else None
+        tag = build_tree(root, lock_file_text(), interpreter=interpreter, version=version, pip=pip)
         names = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
         runtime = runtime_name(version)
         write_zip(output, root, names, comment=f"{COMMENT_PREFIX} runtime={runtime} bytecode={tag or 'none'}")
@@ -117,16 +102,57 @@ def build_zip(
     return Package(output, tuple(names), runtime, tag, unpacked)
 
 
+def build_tree(
+    root: Path,
+    lock_text: str,
+    *,
+    interpreter: Interpreter | None,
+    version: tuple[int, int],
+    pip: list[str] | None = None,
+    entry: str = HANDLER_MODULE,
+    services: tuple[str, ...] = SERVICES,
+    source: Path | None = None,
+) -> str | None:
+    """Fill ``root`` with what a handler needs at run time: the wheels pinned (by hash) in
+    ``lock_text``, trimmed to ``services``, the multigsi modules ``entry`` imports (from
+    ``source``, the multigsi folder; default this installation's), and bytecode by
+    ``interpreter``. Returns the bytecode's cache tag, or None without an interpreter."""
+    root.mkdir(parents=True, exist_ok=True)
+    requirements = root.parent / f"{root.name}-requirements.txt"
+    requirements.write_text(lock_text)
+    command = [
+        *(pip or [sys.executable, "-m", "pip"]), "install", "--quiet", "--no-deps", "--no-compile",
+        "--require-hashes", "--target", str(root), "--only-binary=:all:", "--implementation", "cp",
+        "--python-version", f"{version[0]}.{version[1]}", "--platform", PLATFORM, "-r", str(requirements),
+    ]  # fmt: skip
+    subprocess.run(command, check=True)
+    requirements.unlink()
+    trim(root, services)
+    source = source or Path(multigsi.__file__).parent
+    for relative in handler_modules(source, entry):
+        target = root / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source.parent / relative, target)
+    sources = sorted(p.relative_to(root).as_posix() for p in root.rglob("*.py"))
+    return compile_tree(interpreter, root, sources) if interpreter is not None else None
+
+
 def write_zip(output: Path, root: Path, names: list[str], *, comment: str) -> None:
+    write_entries(output, [(name, (root / name).read_bytes()) for name in names], comment=comment)
+
+
+def write_entries(output: Path, entries: list[tuple[str, bytes]], *, comment: str = "") -> None:
+    """A reproducible zip of ``entries`` (name, content), in the order given: fixed
+    timestamps and permissions, whatever the build machine."""
     output.parent.mkdir(parents=True, exist_ok=True)
     stamp = zip_time()
     with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name in names:
+        for name, data in entries:
             info = zipfile.ZipInfo(name, stamp)
             info.external_attr = 0o644 << 16
             info.compress_type = zipfile.ZIP_DEFLATED
             info.create_system = 3  # Unix, whatever the build machine
-            archive.writestr(info, (root / name).read_bytes())
+            archive.writestr(info, data)
         archive.comment = comment.encode()
 
 

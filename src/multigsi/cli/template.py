@@ -243,6 +243,47 @@ def template(
     }
 
 
+def type_template(spec: TableSpec, *, create_table: bool) -> dict[str, Any]:
+    """A template using the registered resource type (``multigsi register-type``) instead of
+    the custom resource: no function, role or log group in the stack (the type's execution
+    role, set at registration, runs the handlers), and no one-hour ServiceTimeout: each
+    handler may run up to its ``timeoutInMinutes`` (36 hours for create, update, delete)."""
+    from multigsi.cli.registry_package import TYPE_NAME
+
+    check_table_name(spec.table_name)
+    resources: dict[str, Any] = {}
+    table_ref: Any = spec.table_name
+    if create_table:
+        table_ref = {"Ref": DEMO_TABLE_LOGICAL_ID}
+        resources[DEMO_TABLE_LOGICAL_ID] = {
+            "Type": "AWS::DynamoDB::Table",
+            "Properties": {
+                "TableName": spec.table_name,
+                "BillingMode": "PAY_PER_REQUEST",
+                "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+                "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+            },
+        }
+    resources["TableIndexes"] = {
+        "Type": TYPE_NAME,
+        "Properties": {
+            "TableName": table_ref,
+            "AttributeDefinitions": [
+                {"AttributeName": d.name, "AttributeType": str(d.type)}
+                for d in spec.attribute_definitions
+                if any(d.name in index.key_attributes for index in spec.indexes)
+            ],
+            "GlobalSecondaryIndexes": [create_action(index) for index in spec.indexes],
+        },
+    }
+    return {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": f"multigsi: several global secondary indexes on {spec.table_name}, applied one at a time "
+        f"by the {TYPE_NAME} resource type",
+        "Resources": resources,
+    }
+
+
 def ordered(value: Any) -> Any:
     """cfn-flip's dumper keeps key order and writes short-form intrinsics (!GetAtt, !Sub)
     only for its own ordered mapping type."""
