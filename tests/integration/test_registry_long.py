@@ -1,0 +1,119 @@
+"""The registry type through the protocol stand-in, in simulated time: index builds of hours
+against ``multigsi local`` over HTTP, with the endpoint and the stand-in on one clock.
+
+The done-when of issue 12: a 6-hour, 5-index change and its rollback complete with the table
+exactly as specified, the next step following each build within about a second."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from multigsi.harness.registry import RegistryStack
+from multigsi.local.control_plane import TableKey
+from tests.integration.registry_sim import simulation
+
+HOUR = 3600.0
+LONG_BUILD = 72 * 60.0  # five of these: six hours
+SHORT_BUILD = 10 * 60.0
+MAX_LAG = 1.5  # seconds from a build's end to the next step, on the endpoint's clock
+
+
+def gsi(name: str, attribute: str, projection: str = "ALL") -> dict[str, Any]:
+    return {
+        "IndexName": name,
+        "KeySchema": [{"AttributeName": attribute, "KeyType": "HASH"}],
+        "Projection": {"ProjectionType": projection},
+    }
+
+
+DEFINITIONS = [{"AttributeName": name, "AttributeType": "S"} for name in "abcdef"]
+OLD = {
+    "TableName": "orders",
+    "AttributeDefinitions": DEFINITIONS,
+    "GlobalSecondaryIndexes": [gsi("by-a", "a", "KEYS_ONLY"), gsi("by-b", "b")],
+}
+NEW = {  # by-a replaced (projection), by-b removed, four new: five builds
+    "TableName": "orders",
+    "AttributeDefinitions": DEFINITIONS,
+    "GlobalSecondaryIndexes": [gsi("by-a", "a"), *(gsi(f"by-{x}", x) for x in "cdef")],
+}
+
+
+def shapes(indexes: dict[str, dict[str, Any]]) -> dict[str, tuple[Any, ...]]:
+    return {
+        name: (
+            index["IndexStatus"],
+            index.get("Backfilling", False),
+            tuple((k["AttributeName"], k["KeyType"]) for k in index["KeySchema"]),
+            index["Projection"]["ProjectionType"],
+        )
+        for name, index in indexes.items()
+    }
+
+
+def expected(spec: dict[str, Any]) -> dict[str, tuple[Any, ...]]:
+    return {
+        index["IndexName"]: (
+            "ACTIVE",
+            False,
+            tuple((k["AttributeName"], k["KeyType"]) for k in index["KeySchema"]),
+            index["Projection"]["ProjectionType"],
+        )
+        for index in spec["GlobalSecondaryIndexes"]
+    }
+
+
+def test_a_six_hour_five_index_change_and_its_rollback_complete_through_the_stand_in() -> None:
+    durations = {"build": SHORT_BUILD}
+
+    def build_time(key: TableKey, index: str, items: int) -> float:
+        return durations["build"]
+
+    with simulation(build_time=build_time) as sim:
+        sim.create_table("orders")
+        stack = RegistryStack(sim.standin)
+        assert stack.create(OLD).succeeded
+        durations["build"] = LONG_BUILD
+        before = len(sim.lags("orders"))
+
+        update = stack.update(NEW, fail_after=True)  # a later resource fails: CloudFormation rolls back
+        rollback = stack.rollback
+
+        assert update.succeeded, update.message
+        assert update.ended - update.started >= 5 * LONG_BUILD  # six hours and more, one operation
+        assert update.ended - update.started < 36 * HOUR
+        assert rollback.succeeded, rollback.message
+        assert rollback is not update
+        assert shapes(sim.indexes("orders")) == expected(OLD)
+        lags = sim.lags("orders")[before:]
+        assert len(lags) >= 5 + 2  # the change's steps after builds, and the rollback's
+        assert max(lags) <= MAX_LAG, lags
+        # each invocation is bounded; the waits between them are the callback delays
+        assert len(update.invocations) < 200
+        assert any(i.delay >= 300 for i in update.invocations)
+        messages = " ".join(i.message for i in update.invocations)
+        assert "backfilling" in messages and "%" in messages and "ETA" in messages
+
+
+def test_an_update_that_times_out_mid_build_rolls_back_to_the_old_shape() -> None:
+    """The issue's custom-resource failure: the update fails at its timeout while an index
+    builds; the rollback deletes the half-built index and re-creates the old shape."""
+    durations = {"build": SHORT_BUILD}
+
+    def build_time(key: TableKey, index: str, items: int) -> float:
+        return durations["build"]
+
+    with simulation(build_time=build_time) as sim:
+        sim.create_table("orders")
+        stack = RegistryStack(sim.standin)
+        assert stack.create(OLD).succeeded
+        durations["build"] = 3 * HOUR
+
+        update = stack.update(NEW, timeout=2 * HOUR)
+        assert update.status == "FAILED" and update.error_code == "NotStabilized"
+        assert "by-a" in update.message  # the last progress says what was building
+        durations["build"] = SHORT_BUILD
+        rollback = stack.rollback
+        assert rollback.action == "UPDATE" and rollback.succeeded, rollback.message
+        assert shapes(sim.indexes("orders")) == expected(OLD)
+        assert stack.model is not None and stack.model["GlobalSecondaryIndexes"] == OLD["GlobalSecondaryIndexes"]
