@@ -3,6 +3,7 @@ protocol stand-in controls, so builds of hours pass in moments of real time."""
 
 from __future__ import annotations
 
+import itertools
 import random
 import time
 from collections.abc import Callable, Iterator
@@ -63,7 +64,7 @@ class Simulation:
         )
         return [
             after.at - before.at
-            for before, after in zip(events, events[1:], strict=False)
+            for before, after in itertools.pairwise(events)
             if before.kind == "finished" and after.kind == "started"
         ]
 

@@ -217,10 +217,15 @@ class RegistryStack:
     history: list[OperationResult] = field(default_factory=list)
 
     def _run(
-        self, action: str, desired: Mapping[str, Any] | None, previous: Mapping[str, Any] | None = None,
+        self,
+        action: str,
+        desired: Mapping[str, Any] | None,
+        previous: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> OperationResult:
-        result = self.standin.operation(action, desired, previous, logical_id=self.logical_id, timeout=timeout)
+        result = self.standin.operation(
+            action, desired, previous, logical_id=self.logical_id, timeout=timeout
+        )
         self.history.append(result)
         return result
 

@@ -20,14 +20,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
-from cloudformation_cli_python_lib import (
+from cloudformation_cli_python_lib.interface import (
     Action,
+    BaseModel,
     HandlerErrorCode,
     OperationStatus,
     ProgressEvent,
-    Resource,
 )
-from cloudformation_cli_python_lib.interface import BaseModel
+from cloudformation_cli_python_lib.resource import Resource
 
 from multigsi.engine.aws import LAMBDA_CLIENT_CONFIG, LAMBDA_STEP_CLIENT_CONFIG
 from multigsi.engine.clock import Clock, SystemClock
@@ -36,7 +36,7 @@ from multigsi.registry.operations import Clients, Operations, Outcome, Request, 
 from multigsi.registry.pacing import INVOCATION_BUDGET
 
 
-class ResourceModel(BaseModel):  # type: ignore[misc]
+class ResourceModel(BaseModel):
     """The properties as CloudFormation sends them; parsed by ``multigsi.cfn.event``, the
     parser ``Custom::MultiGsi`` uses, not by generated code."""
 
@@ -69,7 +69,11 @@ class Runtime:
         making a boto3 client costs more than a DescribeTable."""
         base = session.session if session is not None else boto3.session.Session()
         credentials = base.get_credentials()
-        key = (region, credentials.access_key if credentials else None, credentials.token if credentials else None)
+        key = (
+            region,
+            credentials.access_key if credentials else None,
+            credentials.token if credentials else None,
+        )
         if key not in self._cache:
             self._cache[key] = self._make(base, region)
         return self._cache[key]
@@ -135,7 +139,9 @@ def progress_event(outcome: Outcome) -> ProgressEvent:
         callbackContext=dict(outcome.context) if outcome.context is not None else None,
         callbackDelaySeconds=outcome.delay,
         resourceModel=ResourceModel(outcome.model) if outcome.model is not None else None,
-        resourceModels=[ResourceModel(m) for m in outcome.models] if outcome.status is Status.SUCCESS and outcome.models else None,
+        resourceModels=[ResourceModel(m) for m in outcome.models]
+        if outcome.status is Status.SUCCESS and outcome.models
+        else None,
         nextToken=outcome.next_token,
     )
 

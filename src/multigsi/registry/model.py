@@ -45,7 +45,9 @@ class ResourceId:
         return cls(table, Owner(uuid, name, logical))
 
 
-def resource_id(properties: Mapping[str, Any], stack_id: str | None, logical_id: str | None) -> ResourceId | None:
+def resource_id(
+    properties: Mapping[str, Any], stack_id: str | None, logical_id: str | None
+) -> ResourceId | None:
     """The identifier a request's model carries, or the one its stack and logical id make."""
     carried = ResourceId.parse(properties.get("Id"))
     if carried is not None:
@@ -93,7 +95,10 @@ def _index(index: LiveIndex) -> dict[str, Any]:
             "WriteCapacityUnits": index.provisioned_throughput.write_capacity_units,
         }
     on_demand = index.on_demand_throughput
-    if on_demand is not None and (on_demand.max_read_request_units, on_demand.max_write_request_units) not in (
+    if on_demand is not None and (
+        on_demand.max_read_request_units,
+        on_demand.max_write_request_units,
+    ) not in (
         (None, None),
         (-1, -1),
     ):

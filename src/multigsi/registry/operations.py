@@ -169,11 +169,15 @@ class Operations:
         claims = record.read(names)
         going = release_for(me, claims, self._stack(request).resource_exists, keep=listed)
         record.write(going.hand_back, claims)
-        result = reconciler.apply(spec, Ownership.listed_only(*going.delete), deadline=deadline, interrupt=pacer.stop)
+        result = reconciler.apply(
+            spec, Ownership.listed_only(*going.delete), deadline=deadline, interrupt=pacer.stop
+        )
         created = record.created_by(me)
         if not result.converged:
             return self._pending(request, result, created, pacer)
-        record.forget((*going.delete, *going.release), record.read(listed + list(going.delete + going.release)))
+        record.forget(
+            (*going.delete, *going.release), record.read(listed + list(going.delete + going.release))
+        )
         model = {**_without_id(request.desired), "Id": str(identifier)}
         return Outcome(Status.SUCCESS, f"indexes ready: {', '.join(listed)}", model=model)
 
@@ -217,7 +221,10 @@ class Operations:
         if going.release:
             parts.append(f"kept adopted: {', '.join(going.release)}")
         if going.hand_back:
-            parts.append("handed back: " + ", ".join(f"{c.index_name} to {c.owner.logical_id}" for c in going.hand_back))
+            parts.append(
+                "handed back: "
+                + ", ".join(f"{c.index_name} to {c.owner.logical_id}" for c in going.hand_back)
+            )
         return Outcome(Status.SUCCESS, "; ".join(parts))
 
     # --- read and list -------------------------------------------------------------------------
@@ -227,7 +234,9 @@ class Operations:
         if identifier is None:
             return failed(ErrorCode.NOT_FOUND, "the model has no valid Id")
         try:
-            live = Reconciler(self.clients.dynamodb, clock=self.clock, rng=self.rng).read(identifier.table_name)
+            live = Reconciler(self.clients.dynamodb, clock=self.clock, rng=self.rng).read(
+                identifier.table_name
+            )
         except TableNotFoundError as error:
             return failed(ErrorCode.NOT_FOUND, str(error))
         claims = TableRecord(self.clients.dynamodb, live.arn).read(index.name for index in live.indexes)
@@ -273,7 +282,9 @@ class Operations:
     def _stack(self, request: Request) -> StackView:
         return StackView(self.clients.cloudformation, request.stack_id or "")
 
-    def _pending(self, request: Request, result: ApplyResult, created: tuple[str, ...], pacer: _Pacer) -> Outcome:
+    def _pending(
+        self, request: Request, result: ApplyResult, created: tuple[str, ...], pacer: _Pacer
+    ) -> Outcome:
         delay = pacer.delay if pacer.delay is not None else 0
         return self._again(request, created, progress_message(result), delay, pacer.seen_since)
 
