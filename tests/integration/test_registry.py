@@ -128,6 +128,8 @@ def test_invalid_properties_fail_with_every_problem_and_change_nothing() -> None
         assert "GlobalSecondaryIndexes[0].IndexName" in result.message
         assert "GlobalSecondaryIndexes[1]" in result.message and "'z'" in result.message
         assert started(sim) == []
+        empty = RegistryStack(sim.standin).create({**spec, "GlobalSecondaryIndexes": []})
+        assert empty.error_code == "InvalidRequest" and "at least one" in empty.message
 
 
 def test_a_stack_moves_from_the_custom_resource_to_the_type_without_rebuilding() -> None:

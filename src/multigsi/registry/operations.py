@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from multigsi.cfn.event import properties_spec
 from multigsi.cfn.lifecycle import StackView, claims_for, release_for
 from multigsi.engine.clock import Clock, SystemClock
@@ -123,12 +125,20 @@ class Operations:
             return failed(ErrorCode.ALREADY_EXISTS, str(error))
         except MultigsiError as error:
             return failed(ErrorCode.GENERAL, str(error))
+        except (ClientError, BotoCoreError) as error:  # a tag or list call AWS refused
+            return failed(ErrorCode.GENERAL, f"{type(error).__name__}: {error}")
 
     # --- create and update ---------------------------------------------------------------------
 
     def create_or_update(self, request: Request) -> Outcome:
         first = not request.context
         spec = properties_spec(_without_id(request.desired), which="desiredResourceState")
+        if not spec.indexes:
+            return failed(
+                ErrorCode.INVALID_REQUEST,
+                "desiredResourceState.GlobalSecondaryIndexes: list at least one index "
+                "(to remove them all, delete the resource)",
+            )
         identifier = resource_id(request.desired, request.stack_id, request.logical_id)
         assert identifier is not None  # the spec parsed, so TableName is valid
         if request.action == "UPDATE":
