@@ -8,7 +8,6 @@ from multigsi.engine.progress import Estimate
 from multigsi.engine.reconcile import ApplyResult, IndexProgress, Outcome
 from multigsi.registry.pacing import (
     ALLOCATING_DELAY,
-    LEAD,
     MAX_DELAY,
     UNKNOWN_DELAY_MAX,
     callback_delay,
@@ -32,7 +31,8 @@ def test_nothing_in_flight_deletes_and_updates_are_polled_here() -> None:
 
 
 def test_a_far_estimate_comes_back_before_its_window_opens() -> None:
-    assert callback_delay((backfilling(eta=400, spread=100),), LONG_SEEN) == 300 - LEAD
+    assert callback_delay((backfilling(eta=400, spread=100),), LONG_SEEN) == 150  # halfway
+    assert callback_delay((backfilling(eta=40, spread=10),), LONG_SEEN) == 15
 
 
 def test_a_near_or_overdue_estimate_is_polled_here() -> None:
@@ -52,10 +52,10 @@ def test_a_backfill_without_any_point_comes_back_soon_and_not_continuously() -> 
 
 def test_delays_are_capped_and_never_exceed_half_the_time_seen() -> None:
     assert callback_delay((backfilling(eta=20 * 3600),), LONG_SEEN) == MAX_DELAY
-    assert callback_delay((backfilling(eta=20 * 3600),), {"by-a": 60.0}) == 30
+    assert callback_delay((backfilling(eta=20 * 3600),), {"by-a": 60.0}) == 15
     allocating = IndexProgress("by-a", Phase.ALLOCATING, 1.0)
     assert callback_delay((allocating,), LONG_SEEN) == ALLOCATING_DELAY
-    assert callback_delay((allocating,), {"by-a": 10.0}) == 5
+    assert callback_delay((allocating,), {"by-a": 20.0}) == 5
 
 
 def test_the_wait_stays_here_only_when_the_next_look_falls_inside_the_invocation() -> None:

@@ -10,9 +10,10 @@ IN_PROGRESS with a ``callbackDelaySeconds`` chosen from what is in flight:
 - a backfill without any point yet (the metric's first point is minutes late): come back
   after a tenth of the time it has been seen, at most ``UNKNOWN_DELAY_MAX``;
 - a backfill whose completion window (OnlineIndexPercentageProgress ETA minus its spread)
-  opens later than this invocation can poll: come back ``LEAD`` seconds before it opens,
+  opens later than this invocation can poll: come back halfway there (at latest ``LEAD``
+  seconds before it opens),
   at most ``MAX_DELAY`` later, so a revised estimate is read at least that often;
-- and never later than half the time the index has been seen in flight (see
+- and never later than a quarter of the time the index has been seen in flight (see
   ``callback_delay``).
 
 The time CloudFormation gives one handler call is not documented for resource types
@@ -31,7 +32,8 @@ from multigsi.engine.reconcile import ApplyResult, IndexProgress
 INVOCATION_BUDGET = 30.0  # seconds of work per handler call
 LEAD = 10.0  # come back this long before an estimated completion window opens
 ALLOCATING_DELAY = 60  # a build still allocating: look again in at most a minute
-SEEN_SHARE = 0.5  # never stay away longer than half the time an index has been seen in flight
+SEEN_SHARE = 0.25  # never stay away longer than a quarter of the time an index has been seen in flight
+ESTIMATE_SHARE = 0.5  # nor longer than half the time until the estimated window opens
 UNKNOWN_SHARE = 0.1  # a backfill without an estimate: away for a tenth of the time seen ...
 UNKNOWN_DELAY_MAX = 30  # ... and at most this long
 MAX_DELAY = 600  # never stay away longer: the estimate is re-read at least every 10 minutes
@@ -44,11 +46,12 @@ def callback_delay(progress: Sequence[IndexProgress], seen_for: Mapping[str, flo
     ``seen_for``: how long each index has been seen in flight, over all invocations of the
     operation.
 
-    Besides the phase and the estimate, the delay is at most ``SEEN_SHARE`` of the time an
-    index has been seen in flight: the metric's points are late and progress is not linear
-    (DOMAIN.md), so an early estimate can be minutes off; staying away for no more than
-    half of what has been watched bounds what a wrong estimate can cost, and lets the
-    delays grow geometrically over a long build."""
+    Besides the phase, the delay is at most half the time until the estimated window opens
+    and ``SEEN_SHARE`` of the time an index has been seen in flight: the metric's points are
+    late and progress is not linear (DOMAIN.md), so an estimate can be minutes off; closing
+    in on the window by halves, and staying away for no more than a quarter of what has been
+    watched, bounds what a wrong estimate can cost while the delays still grow over a long
+    build."""
     if not progress:
         return None
     delays: list[float] = []
@@ -59,7 +62,7 @@ def callback_delay(progress: Sequence[IndexProgress], seen_for: Mapping[str, flo
             opens = item.estimate.eta - item.estimate.spread
             if opens - LEAD < MIN_DELAY:
                 return None
-            delays.append(opens - LEAD)
+            delays.append(min(opens - LEAD, ESTIMATE_SHARE * opens))
         elif item.phase is Phase.BACKFILLING and item.estimate is None and item.percent is None:
             # No point yet (a build's first minutes: points come minutes late) or no metric
             # at all: come back soon, but not continuously. A build that never shows a point
