@@ -56,8 +56,16 @@ def test_read_after_create_returns_the_desired_model_from_the_live_table() -> No
         # progress in the events: each IN_PROGRESS says which index, in what phase
         assert all(i.message for i in created.invocations)
         assert any("by-a" in i.message for i in created.invocations[:-1])
-        listed = sim.standin.list()
-        mine = [m for m in listed.models if m["TableName"] == table]  # moto's tables are shared
+        models: list[dict[str, Any]] = []
+        token = None
+        while True:  # List pages through the account's tables (moto's outlive one endpoint)
+            listed = sim.standin.list(token)
+            assert listed.status == "SUCCESS", listed.message
+            models.extend(dict(m) for m in listed.models)
+            token = listed.next_token
+            if not token:
+                break
+        mine = [m for m in models if m["TableName"] == table]
         assert [m["Id"] for m in mine] == [stack.model["Id"]]
         assert [i["IndexName"] for i in mine[0]["GlobalSecondaryIndexes"]] == ["by-a", "by-bc"]
 

@@ -58,6 +58,7 @@ class OperationResult:
     invocations: tuple[Invocation, ...]
     started: float
     ended: float
+    next_token: str | None = None
 
     @property
     def succeeded(self) -> bool:
@@ -204,6 +205,7 @@ class RegistryStandIn:
             (),
             at,
             at,
+            response.get("nextToken"),
         )
 
 
