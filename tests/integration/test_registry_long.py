@@ -105,7 +105,7 @@ def test_a_long_five_index_change_and_its_rollback_complete_through_the_stand_in
         assert sum(lag <= MAX_LAG for lag in lags) >= 0.8 * len(lags), lags
         assert max(lags) <= UNKNOWN_DELAY_MAX, lags
         # each invocation is bounded; the waits between them are the callback delays
-        assert len(update.invocations) < 200
+        assert len(update.invocations) < (update.ended - update.started) / 20  # 506 in six hours
         assert any(i.delay >= 60 for i in update.invocations)
         messages = " ".join(i.message for i in update.invocations)
         assert "backfilling" in messages and "%" in messages and "ETA" in messages
