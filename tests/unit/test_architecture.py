@@ -23,7 +23,7 @@ def imports_of(folder: str) -> set[tuple[str, str]]:
 
 def test_public_surface_is_exactly_all() -> None:
     public = {name for name in dir(multigsi) if not name.startswith("_")}
-    modules = {"engine", "errors", "spec", "local", "cli", "cfn", "harness", "cdk"}
+    modules = {"engine", "errors", "spec", "local", "cli", "cfn", "harness", "cdk", "registry"}
     assert public - modules == set(multigsi.__all__) - {"__version__"}
 
 
@@ -58,3 +58,29 @@ def test_engine_needs_only_boto3_and_the_standard_library() -> None:
             assert top in sys.stdlib_module_names or top in allowed_third_party, (
                 f"{folder}/{file} imports {module}"
             )
+
+
+def test_the_registry_type_needs_only_boto3_and_its_handler_library() -> None:
+    """The registry package runs in the type's handler package: the standard library, boto3
+    and cloudformation_cli_python_lib (only in handlers.py, which adapts its types)."""
+    import sys
+
+    for file, module in imports_of("registry"):
+        top = module.split(".")[0]
+        if top in ("multigsi", "__future__"):
+            assert not module.startswith(("multigsi.cli", "multigsi.local", "multigsi.harness")), (
+                f"registry/{file} imports {module}"
+            )
+            continue
+        if top == "cloudformation_cli_python_lib":
+            assert file == "handlers.py", f"registry/{file} imports {module}"
+            continue
+        assert top in sys.stdlib_module_names or top in {"boto3", "botocore"}, (
+            f"registry/{file} imports {module}"
+        )
+
+
+def test_the_engine_and_the_custom_resource_never_import_the_registry_type() -> None:
+    for folder in ("engine", "spec", "cfn"):
+        for file, module in imports_of(folder):
+            assert not module.startswith("multigsi.registry"), f"{folder}/{file} imports {module}"

@@ -318,11 +318,19 @@ class LocalDynamoDB:
         faults: FaultInjector | None = None,
         limits: Limits | None = None,
         allow_reset: bool = False,
+        clock: Callable[[], float] | None = None,
     ) -> None:
+        """``clock``: the control plane's time (default ``time.monotonic``); a simulation
+        passes its own so that builds of hours pass in moments."""
         from moto.moto_server.werkzeug_app import create_backend_app
 
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
-        self.plane = ControlPlane(timing=timing or Timing(), build_time=build_time, limits=limits or Limits())
+        self.plane = ControlPlane(
+            timing=timing or Timing(),
+            build_time=build_time,
+            limits=limits or Limits(),
+            clock=clock or time.monotonic,
+        )
         moto_app = create_backend_app("dynamodb")  # DynamoDB only: no other service, no admin API
         self.faults = faults
         # One route per service served on this port; anything else is answered 404. CloudWatch

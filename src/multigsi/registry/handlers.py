@@ -1,0 +1,149 @@
+"""The resource type's Lambda entry point: ``multigsi.registry.handlers.resource``.
+
+``resource`` is a ``cloudformation_cli_python_lib.Resource``; calling it with the request
+CloudFormation sends runs one handler and returns the serialized ProgressEvent. The
+handlers translate between the library's types and ``multigsi.registry.operations``,
+which does the work.
+
+``make_resource(runtime)`` builds the same entry point with another ``Runtime``: the
+protocol stand-in (``multigsi.harness.registry``) gives it a simulated clock and the local
+endpoint's URL. Clients are built from the caller's credentials the library hands over,
+in the request's region, the standard way (so ``AWS_ENDPOINT_URL_*`` work too).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Mapping, MutableMapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+from cloudformation_cli_python_lib.interface import (
+    Action,
+    BaseModel,
+    HandlerErrorCode,
+    OperationStatus,
+    ProgressEvent,
+)
+from cloudformation_cli_python_lib.resource import Resource
+
+from multigsi.engine.aws import LAMBDA_CLIENT_CONFIG, LAMBDA_STEP_CLIENT_CONFIG
+from multigsi.engine.clock import Clock, SystemClock
+from multigsi.registry import TYPE_NAME
+from multigsi.registry.operations import Clients, Operations, Outcome, Request, Status
+from multigsi.registry.pacing import INVOCATION_BUDGET
+
+
+class ResourceModel(BaseModel):
+    """The properties as CloudFormation sends them; parsed by ``multigsi.cfn.event``, the
+    parser ``Custom::MultiGsi`` uses, not by generated code."""
+
+    def __init__(self, properties: Mapping[str, Any]) -> None:
+        self.properties = dict(properties)
+
+    def _serialize(self) -> Mapping[str, Any]:
+        return self.properties
+
+    @classmethod
+    def _deserialize(cls, json_data: Mapping[str, Any] | None) -> ResourceModel | None:
+        return None if json_data is None else cls(json_data)
+
+
+@dataclass
+class Runtime:
+    """What the handlers use besides the request: how clients are made, the clock of the
+    waits and budget, the wall clock, the random source."""
+
+    endpoint_url: str | None = None
+    clock: Clock = field(default_factory=SystemClock)
+    wall: Callable[[], float] = time.time
+    rng: random.Random = field(default_factory=random.Random)
+    budget: float = INVOCATION_BUDGET
+
+    _cache: dict[tuple[Any, ...], Clients] = field(default_factory=dict, repr=False)
+
+    def clients(self, session: Any, region: str | None) -> Clients:
+        """Built once per credentials and region (a warm Lambda container keeps them):
+        making a boto3 client costs more than a DescribeTable."""
+        base = session.session if session is not None else boto3.session.Session()
+        credentials = base.get_credentials()
+        key = (
+            region,
+            credentials.access_key if credentials else None,
+            credentials.token if credentials else None,
+        )
+        if key not in self._cache:
+            self._cache[key] = self._make(base, region)
+        return self._cache[key]
+
+    def _make(self, base: Any, region: str | None) -> Clients:
+
+        def make(name: str, config: Any = LAMBDA_CLIENT_CONFIG) -> Any:
+            return base.client(name, region_name=region, endpoint_url=self.endpoint_url, config=config)
+
+        return Clients(
+            dynamodb=make("dynamodb"),
+            step=make("dynamodb", LAMBDA_STEP_CLIENT_CONFIG),
+            cloudwatch=make("cloudwatch"),
+            cloudformation=make("cloudformation"),
+        )
+
+
+def make_resource(runtime: Runtime | None = None) -> Resource:
+    runtime = runtime or Runtime()
+    entry = Resource(TYPE_NAME, ResourceModel)
+
+    def handle(action: str) -> Callable[[Any, Any, MutableMapping[str, Any]], ProgressEvent]:
+        def handler(session: Any, request: Any, callback_context: MutableMapping[str, Any]) -> ProgressEvent:
+            desired = request.desiredResourceState
+            previous = request.previousResourceState
+            operations = Operations(
+                runtime.clients(session, request.region),
+                clock=runtime.clock,
+                wall=runtime.wall,
+                rng=runtime.rng,
+                budget=runtime.budget,
+            )
+            outcome = operations.run(
+                Request(
+                    action=action,
+                    desired=desired.properties if desired is not None else {},
+                    previous=previous.properties if previous is not None else None,
+                    context=dict(callback_context or {}),
+                    stack_id=request.stackId,
+                    logical_id=request.logicalResourceIdentifier,
+                    next_token=request.nextToken,
+                )
+            )
+            return progress_event(outcome)
+
+        return handler
+
+    for action in (Action.CREATE, Action.UPDATE, Action.DELETE, Action.READ, Action.LIST):
+        entry.handler(action)(handle(action.name))
+    return entry
+
+
+def progress_event(outcome: Outcome) -> ProgressEvent:
+    status = {
+        Status.SUCCESS: OperationStatus.SUCCESS,
+        Status.FAILED: OperationStatus.FAILED,
+        Status.IN_PROGRESS: OperationStatus.IN_PROGRESS,
+    }[outcome.status]
+    return ProgressEvent(
+        status=status,
+        errorCode=HandlerErrorCode[outcome.error.value] if outcome.error is not None else None,
+        message=outcome.message,
+        callbackContext=dict(outcome.context) if outcome.context is not None else None,
+        callbackDelaySeconds=outcome.delay,
+        resourceModel=ResourceModel(outcome.model) if outcome.model is not None else None,
+        resourceModels=[ResourceModel(m) for m in outcome.models]
+        if outcome.status is Status.SUCCESS and outcome.models
+        else None,
+        nextToken=outcome.next_token,
+    )
+
+
+resource = make_resource()
