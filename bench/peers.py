@@ -28,7 +28,7 @@ class SchedulePolicy:
     cap: float
     confirmations: int = 1
 
-    def interval(self, waited: float, estimate: Estimate | None) -> float:
+    def interval(self, waited: float, estimate: Estimate | None, *, allocating: bool = False) -> float:
         elapsed = 0.0
         for step in self.ramp:  # replay the schedule: which sleep is next after `waited`?
             if elapsed + step > waited + 1e-9:
@@ -62,7 +62,8 @@ PURE_POLLING = "plain 1 s polling"
 STRATEGIES = [
     Strategy(
         MULTIGSI,
-        "budgeted polling: 1 s steady, 2 s before the estimate's window, ≤ 4/s inside it (5-min metric)",
+        "budgeted polling: every 2 s while allocating, never over 1 s once backfilling, the saved reads "
+        "spent in the estimate's window, ≤ 4/s (5-min metric)",
         "src/multigsi/engine/waiting.py",
         lambda rng: MultigsiWaitPolicy(rng),
         None,

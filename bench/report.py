@@ -15,7 +15,9 @@ from bench.costs import (
     POLL_INVOCATION_SECONDS,
     PRICES,
 )
+from bench.sweep import losses_to_polling, p95_tolerance
 from bench.workloads import percentile
+from multigsi.engine.waiting import ALLOCATING_POLL_INTERVAL, NEAR_POLL_INTERVAL, SPEND_HORIZON
 
 TARGET_P50_ESTIMATE, TARGET_P50_NONE, TARGET_P95, TARGET_RATE = 0.25, 0.5, 1.0, 1.0
 TARGET_THIRTY, TARGET_FLEET, TARGET_IMPORT_MS, TARGET_TWIN = 1.005, 1.05, 50.0, 0.10
@@ -25,6 +27,15 @@ CUSTOM_RESOURCE_LIMIT, REGISTRY_LIMIT = 3600.0, 36 * 3600.0
 TARGET_BURST = 15  # requests in any 100 ms from 50 tables (each ≤ 1/s on average: 5 expected)
 MULTIGSI, PLAIN = "multigsi", "plain 1 s polling"
 NO_ESTIMATE = {"3 deletes", "3 throughput updates", "metric never appears"}  # no progress metric exists
+
+# What no policy can do at ≤ 1 DescribeTable/s, said next to a target it makes unreachable.
+BOUNDS = {
+    ("p50", TARGET_P50_NONE): "with nothing known about the end, any schedule at r polls/s has "
+    "P(lag ≤ x) ≤ r·x, so at 1/s p50 ≥ 0.5 s in expectation: met or missed by sampling ('The wait policy')",
+    ("p50", TARGET_P50_ESTIMATE): "not reached: at ≤ 1 poll/s, without polling slower than 1 s where a build "
+    "can still end or fail, the reads to spend are those banked during allocation ('The wait policy'); "
+    "never-worse-than-polling and p95 come first",
+}
 
 MODEL = [
     ("one point per 5-minute period by default, 1 minute as a variant",
@@ -62,34 +73,34 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         worst = max(rows, key=lambda r: r[f"lag_{key}"])
         spread = worst[f"seed_{key}_range"]
         failing = [r["workload"] for r in rows if r[f"lag_{key}"] > bound]
+        plain_rows = [plain[r["workload"]] for r in rows if r["workload"] in plain]
+        plain_worst = max((r[f"lag_{key}"] for r in plain_rows), default=0.0)
         checks.append(
             (
                 f"{label} (each workload, pooled over the seeds)",
                 f"worst {worst[f'lag_{key}']:.3f} s ({worst['workload']}; seeds {spread[0]:.2f}-{spread[1]:.2f} s)"
-                + (f"; over in: {', '.join(failing)}" if failing else ""),
+                + (f"; over in: {', '.join(failing)}" if failing else "")
+                + f"; plain 1 s polling's worst on the same workloads {plain_worst:.3f} s"
+                + (f" — {BOUNDS[key, bound]}" if failing and (key, bound) in BOUNDS else ""),
                 not failing,
             )
         )
-    pool_mine = sorted(
-        x
-        for r in results["simulated"]
-        if r["strategy"] == MULTIGSI and r["workload"] != "50 tables x 5"
-        for x in r["lags"]
-    )
-    pool_plain = sorted(
-        x
-        for r in results["simulated"]
-        if r["strategy"] == PLAIN and r["workload"] != "50 tables x 5"
-        for x in r["lags"]
-    )
-    mine95, plain95 = percentile(pool_mine, 95), percentile(pool_plain, 95)
-    losses = [w for w, r in mine.items() if w in plain and r["lag_p95"] > max(plain[w]["lag_p95"], 0.95)]
+    lags: dict[str, dict[str, list[float]]] = {MULTIGSI: {}, PLAIN: {}}
+    for r in results["simulated"]:
+        if r["strategy"] in lags and r["workload"] != "50 tables x 5":
+            lags[r["strategy"]].setdefault(r["workload"], []).extend(r["lags"])
+    pool_mine = sorted(x for v in lags[MULTIGSI].values() for x in v)
+    pool_plain = sorted(x for v in lags[PLAIN].values() for x in v)
+    losses = losses_to_polling(lags[MULTIGSI], lags[PLAIN])
     checks.append(
         (
-            "never worse than plain 1 s polling on lag p95 (every lag of the sweep; bar: the larger of plain's and its 0.95 s)",
-            f"{mine95:.3f} s against {plain95:.3f} s"
-            + (f"; per workload worse in: {', '.join(losses)}" if losses else "; per workload never worse"),
-            mine95 <= max(plain95, 0.95),
+            "never worse than plain 1 s polling on lag p95 (each workload with ≥ 9 lags pooled over the seeds, "
+            "and every lag pooled; bar: plain's p95 plus the sampling error of two p95s, sqrt(2·0.95·0.05/n) s) "
+            "and no lag over 1 s",
+            f"pooled {percentile(pool_mine, 95):.3f} s against {percentile(pool_plain, 95):.3f} s "
+            f"(+{p95_tolerance(min(len(pool_mine), len(pool_plain))):.3f} s); worst lag {max(pool_mine):.3f} s"
+            + (f"; worse in: {'; '.join(losses)}" if losses else "; per workload never worse"),
+            not losses and max(pool_mine) <= 1.0 + 1e-6,
         )
     )
     worst = max(mine.values(), key=lambda r: r["polls_per_second_waiting_max"])
@@ -231,7 +242,7 @@ def markdown(results: dict[str, Any]) -> str:
         f"- **{name}**: {s['description']} — {s['source']}" for name, s in results["strategies"].items()
     ]
     lines += ["", "![lag against DescribeTable calls](img/lag-vs-calls.png)", ""]
-    lines += _limits(results) + _costs(results) + _real_time(results) + _handler(results)
+    lines += _policy(results) + _limits(results) + _costs(results) + _real_time(results) + _handler(results)
     return "\n".join(lines)
 
 
@@ -392,3 +403,55 @@ def write(results: dict[str, Any], directory: Path) -> None:
     (directory / "benchmarks.json").write_text(json.dumps(results, indent=2) + "\n")
     (directory / "benchmarks.md").write_text(markdown(results))
     plot(results, directory / "img" / "lag-vs-calls.png")
+
+
+def _policy(results: dict[str, Any]) -> list[str]:
+    """The wait policy's reasoning (src/multigsi/engine/waiting.py) with this run's figures."""
+    rows = {(r["strategy"], r["workload"]): r for r in results["pooled"]}
+    creates = [
+        w for w in ("1 index", "5 indexes", "5 x 30-min builds", "20 indexes") if (MULTIGSI, w) in rows
+    ]
+
+    def mean(strategy: str, key: str, names: list[str]) -> float:
+        values = [rows[(strategy, w)][key] for w in names if (strategy, w) in rows]
+        return sum(values) / max(1, len(values))
+
+    figures = {
+        s: (mean(s, "lag_p50", creates), mean(s, "describes_per_index_hour", creates))
+        for s in (MULTIGSI, "multigsi (1-min metric)", "multigsi (no CloudWatch)", PLAIN)
+    }
+    return [
+        "## The wait policy",
+        "",
+        "Why multigsi polls as it does (src/multigsi/engine/waiting.py), with this run's figures:",
+        "",
+        "- If the end of an operation is equally likely anywhere, any schedule at r polls a second has "
+        "P(lag ≤ x) ≤ r·x: at one a second, p50 ≥ 0.5 s and p95 ≥ 0.95 s, which plain 1 s polling achieves. "
+        "Doing better needs information, and any gap over 1 s where an end or a failure can land costs p95 "
+        "(a build that fails at a random moment, an estimate that is wrong). "
+        "So multigsi never waits more than 1 s between looks once an index backfills.",
+        "- Faster polling is funded only where nothing can end: while every index in flight is allocating "
+        "(CREATING, Backfilling false; it cannot become ACTIVE before backfilling) it polls every "
+        f"{ALLOCATING_POLL_INTERVAL:g} s, banking {1 - 1 / ALLOCATING_POLL_INTERVAL:g} read per second. "
+        "The bank carries from wait to wait of a table and the budget holds at every poll.",
+        "- The bank is spent where the end is likely: evenly over the estimate's window once it opens, over "
+        f"the next {SPEND_HORIZON:g} s once the estimate is contradicted, and with no estimate over a horizon as "
+        f"long as the wait so far (at least {SPEND_HORIZON:g} s), never faster than every "
+        f"{NEAR_POLL_INTERVAL:g} s. A wait's first interval is drawn in [0, 1 s) when reads are in hand.",
+        "- The consequence for p50: the bank is at most "
+        f"{1 - 1 / ALLOCATING_POLL_INTERVAL:g} read per second of allocation (allocation is "
+        "20 % of a build in this model), and a 0.5 s gap (0.25 s p50) costs one read a second over the budget: it can cover as many seconds "
+        "as there are reads in the bank, about a tenth of the build: a 0.25 s p50 needs the end located within "
+        "that stretch more often than not. What the estimate adds on top of the bank is the difference between "
+        "the first rows and the 'no CloudWatch' row below; deletes and throughput updates have no allocation "
+        "and no metric at all.",
+        "",
+        "| strategy | mean lag p50 over the create workloads | DescribeTable per index-hour |",
+        "|---|---|---|",
+        *[f"| {s} | {p50:.3f} s | {calls:.0f} |" for s, (p50, calls) in figures.items()],
+        "",
+        "The best this run measured is the table above; the p50 targets are not reached together with 'never "
+        "worse than plain polling' at ≤ 1 DescribeTable/s, and multigsi puts never-worse-than-polling first, "
+        "then p95, then p50.",
+        "",
+    ]

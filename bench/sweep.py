@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import math
 import multiprocessing
 from collections.abc import Iterable
 from typing import Any
 
 from bench.peers import STRATEGIES, Strategy
 from bench.workloads import Measurement, Workload, percentile, run, workloads
+from multigsi.engine.waiting import POLL_INTERVAL
 
 FLEET = "50 tables x 5"
 SEEDS_FULL = (2026, 2027, 2028, 2029, 2030)
@@ -79,3 +81,34 @@ def pooled(measurements: list[Measurement]) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def p95_tolerance(samples: int) -> float:
+    """How far apart the p95 of two samples of ``samples`` lags each may land while both
+    follow plain polling's own distribution, uniform over one interval: one standard error
+    of their difference, sqrt(2 · 0.95 · 0.05 / n) intervals (a quantile's standard error is
+    sqrt(q(1 - q) / n) over the density, here 1 per interval). 0.10 s for 9 lags, 0.05 s
+    for 40: a sample of a few lags cannot tell 0.85 s from 0.95 s, and the bar says so
+    rather than pretending."""
+    return math.sqrt(2 * 0.95 * 0.05 / max(1, samples)) * POLL_INTERVAL
+
+
+MIN_LAGS = 9  # fewer lags than this in a workload: its p95 is its largest lag, all but noise
+
+
+def losses_to_polling(mine: dict[str, list[float]], plain: dict[str, list[float]]) -> list[str]:
+    """Where a policy's lag p95 is worse than plain 1 s polling's by more than sampling
+    error: per workload (lags pooled over the seeds) with at least MIN_LAGS lags, and every
+    lag pooled; [] if nowhere. (A p95 of 3-5 lags is the sample's maximum, which for plain
+    polling ranges over 0.4-1.0 s by luck alone: such a workload counts in the pool only.)"""
+    groups = [(w, mine[w], plain[w]) for w in mine if w in plain]
+    groups.append(("pooled", [x for _, m, _ in groups for x in m], [x for _, _, p in groups for x in p]))
+    losses = []
+    for name, ours, theirs in groups:
+        if min(len(ours), len(theirs)) < (1 if name == "pooled" else MIN_LAGS):
+            continue
+        p95, bar = percentile(sorted(ours), 95), percentile(sorted(theirs), 95)
+        tolerance = p95_tolerance(min(len(ours), len(theirs)))
+        if p95 > bar + tolerance:
+            losses.append(f"{name}: p95 {p95:.3f} s > plain {bar:.3f} s + {tolerance:.3f} s")
+    return losses

@@ -231,7 +231,11 @@ class Reconciler:
                 wait_started = now if wait_started is None else wait_started
                 known = [item.estimate for item in progress if item.estimate is not None]
                 slowest = max(known, key=lambda e: e.eta + e.spread) if len(known) == len(progress) else None
-                delay = self.policy.interval(now - wait_started, slowest if known else None)
+                # Every index in flight still allocating: none can become ACTIVE before it backfills.
+                allocating = bool(progress) and all(item.phase is Phase.ALLOCATING for item in progress)
+                delay = self.policy.interval(
+                    now - wait_started, slowest if known else None, allocating=allocating
+                )
                 if deadline is not None and now + delay > deadline:
                     return stop(Outcome.DEADLINE)
                 self.clock.sleep(delay)

@@ -1,21 +1,43 @@
 """How long to wait between looks at a table while something is in flight.
 
 The policy is a parameter of the reconcile loop (the benchmark plugs the peers' policies
-into the same loop). multigsi's own keeps a budget of one DescribeTable per second of
-waiting (the read right after a step aside) and never spends it worse than steady
-one-second polling would:
+into the same loop). multigsi's own spends at most one DescribeTable per second of waiting,
+counted over the whole apply of a table (the read right after a step is the step's own),
+and is never worse than steady one-second polling. The design, from first principles:
 
-- no estimate, or one the table contradicts (overdue past its spread): poll every second,
-  exactly as plain polling does, on a grid whose phase is random per wait, so that many
-  tables never poll in lockstep;
-- an estimate whose window [eta - spread, eta + spread] is still far: poll every 2-3
-  seconds (a quarter of the way to the window, jittered), saving reads;
-- inside the window: spend what was saved, spread evenly to the window's end, down to
-  a poll every quarter second.
+- Lag is the time from an operation's end to the poll that sees it. If the end is equally
+  likely anywhere (nothing known), any schedule at r polls a second gives
+  P(lag ≤ x) ≤ r·x: at one poll a second, p50 ≥ 0.5 s and p95 ≥ 0.95 s, which steady
+  polling achieves. Without information, plain polling is optimal; a gap longer than 1 s
+  anywhere an end (or a failure) can land raises p95 above polling's, since a build that
+  fails at a random moment, or an estimate that is wrong, can end in that gap. So: never a
+  gap over 1 s once an index backfills, whatever the estimate says.
+- Faster polling somewhere must be funded by slower polling elsewhere, where no end can
+  land. The one such place DynamoDB documents is resource allocation: an index is CREATING
+  with Backfilling false and cannot become ACTIVE before backfilling starts (DOMAIN.md).
+  While every index in flight allocates, poll every 2 s (jittered): that banks half a
+  read per second of allocation. The risk is bounded: a backfill shorter than 2 s would be
+  seen up to 2 s late; a failure during allocation likewise.
+- The bank is the only honest surplus, and it is spent, not hoarded: it carries from one
+  wait to the next of the same table, and the budget holds at every poll (polls ≤ seconds
+  waited), so the rate over an apply never exceeds one a second.
+- Where to spend it: where the end is likely. Inside the estimate's window
+  [eta - spread, eta + spread], everything in hand is spread evenly to the window's close
+  (or to the Lindy horizon, below, if sooner), down to a poll every 0.25 s. Before the
+  window opens: every second (not slower: a failure can come then). An estimate the table
+  contradicts (past its window) means the end is overdue: spend the bank over the next
+  60 s. No estimate (no metric yet, none at all, deletes, throughput updates): expect the
+  wait to last as long again as it has (at least 60 s) and spend evenly over that.
+- Phase: the first interval of each wait is drawn in [0, 1 s) when reads are in hand (a
+  table's waits start at its own steps, which are already spread by the ends they follow
+  and the loop's jitter before a first step), so tables never poll in lockstep; without
+  reads in hand it is 1 s, exactly plain polling's.
 
-Polling slower than once a second is the only way to lose against plain polling, and it
-happens only before a window the estimate's own spread puts well ahead; the benchmark's
-seed sweep checks that this never costs lag p95 (tests/unit/test_wait_policy.py).
+What this cannot do, at one read a second: beat 0.5 s at p50 without information, or reach
+a 0.25 s p50 (a 0.5 s gap) over a window wider than the bank (at most half the allocation
+time in reads). The benchmark measures both (docs/benchmarks.md, "The wait policy"), and
+tests/unit/test_wait_policy.py checks on a seeded sweep that it never loses to plain
+polling on lag p95.
 """
 
 from __future__ import annotations
@@ -26,13 +48,12 @@ from typing import Protocol
 from multigsi.engine.progress import Estimate
 
 POLL_INTERVAL = 1.0  # steady polling: one DescribeTable a second
-BUDGET = 1.0 / POLL_INTERVAL  # reads per second of waiting, the read after a step aside
-FAR_POLL_INTERVAL = 2.0  # the window is far ahead: save reads, polling at least this slowly ...
-FAR_POLL_MAX = 3.0  # ... and at most this slowly, a quarter of the way to the window
-FAR_SHARE = 0.25
-NEAR_POLL_INTERVAL = 0.25  # the fastest, inside the window
-FAR_AHEAD = 2 * FAR_POLL_INTERVAL  # "far": the window opens more than this many seconds from now
-JITTER = 0.1  # ± share of an interval, so tables drift apart
+BUDGET = 1.0 / POLL_INTERVAL  # polls per second of waiting (the read right after a step is the step's)
+ALLOCATING_POLL_INTERVAL = 2.0  # while every index in flight is still allocating: none can end
+NEAR_POLL_INTERVAL = 0.25  # the fastest: inside the estimate's window, with reads in hand
+SPEND_HORIZON = 60.0  # overdue, or the shortest horizon the bank is spread over
+LINDY = 1.0  # no usable estimate: expect the wait to last as long again as it has lasted
+JITTER = 0.1  # ± share of the allocating interval, so tables drift apart
 
 BACKOFF_BASE = 0.5
 BACKOFF_CAP = 10.0
@@ -42,43 +63,70 @@ class WaitPolicy(Protocol):
     # How many settled reads in a row before acting on them (1: act on the first).
     confirmations: int
 
-    def interval(self, waited: float, estimate: Estimate | None) -> float:
+    def interval(self, waited: float, estimate: Estimate | None, *, allocating: bool = False) -> float:
         """Seconds to sleep before the next look.
 
         ``waited``: seconds since this wait began (0 at its first call); ``estimate``:
-        when the slowest in-flight index should finish, or None when unknown.
+        when the slowest in-flight index should finish, or None when unknown; ``allocating``:
+        every index in flight is still allocating (IndexStatus CREATING, Backfilling false),
+        so none can become ACTIVE before it has started backfilling.
         """
         ...
 
 
 class MultigsiWaitPolicy:
+    """One per table per apply: its read budget carries over from one wait to the next."""
+
     confirmations = 1
 
     def __init__(self, rng: random.Random | None = None) -> None:
         self.rng = rng or random.Random()
-        self._reads = 0  # reads in the current wait, the one that led to this call included
-        self._last = -1.0
+        self._bank = 0.0  # reads in hand: seconds waited (all waits) minus polls made
+        self._last = 0.0  # `waited` at the previous call of this wait
+        self._first = True  # the next interval is the first of its wait
 
-    def interval(self, waited: float, estimate: Estimate | None) -> float:
-        if waited <= 0.0 or waited < self._last:  # a new wait
-            self._reads = 0
-        self._last = waited
-        self._reads += 1
-        # The budget: after the next read, reads ≤ 1 + BUDGET * waited.
-        earliest = self._reads / BUDGET - waited
-        if self._reads == 1:
-            # The first interval of a wait sets its phase: 1-2 s, then whole seconds.
-            return max(earliest, POLL_INTERVAL * self.rng.uniform(1.0, 2.0))
-        if estimate is None or estimate.eta + estimate.spread < 0:
-            return max(earliest, POLL_INTERVAL)  # steady polling
-        opens = estimate.eta - estimate.spread
-        if opens > FAR_AHEAD:
-            far = min(FAR_POLL_MAX, max(FAR_POLL_INTERVAL, FAR_SHARE * opens))
-            return max(earliest, min(far * self.rng.uniform(1 - JITTER, 1 + JITTER), opens / 2))
-        closes = estimate.eta + estimate.spread
-        saved = max(0.0, 1 + BUDGET * waited - self._reads)  # reads in hand
-        spread_out = closes / (saved + BUDGET * closes) if closes > 0 else POLL_INTERVAL
-        return max(earliest, NEAR_POLL_INTERVAL, min(POLL_INTERVAL, spread_out))
+    @property
+    def bank(self) -> float:
+        """Reads earned and not yet spent (never negative once a poll is paid for)."""
+        return self._bank
+
+    def interval(self, waited: float, estimate: Estimate | None, *, allocating: bool = False) -> float:
+        if waited <= 0.0 or waited < self._last:  # a new wait: this call follows the step's own read
+            self._last, self._first = 0.0, True
+        else:  # this call follows a poll: earn the time since the last one, pay for the poll
+            self._bank += BUDGET * (waited - self._last) - 1.0
+            self._last, self._first = waited, False
+        return max(self._earliest(), self._wanted(estimate, allocating))
+
+    def _earliest(self) -> float:
+        """The next poll may not overdraw the budget: bank + BUDGET * interval - 1 ≥ 0."""
+        return max(0.0, (1.0 - self._bank) / BUDGET)
+
+    def _wanted(self, estimate: Estimate | None, allocating: bool) -> float:
+        if allocating:
+            # Nothing can end before backfilling starts: poll slowly, bank the difference.
+            return ALLOCATING_POLL_INTERVAL * self.rng.uniform(1 - JITTER, 1 + JITTER)
+        if self._first:
+            # A phase inside [0, 1 s): tables that stepped together drift apart at once, and
+            # an operation that ends early is seen as soon as steady polling would (or sooner).
+            return POLL_INTERVAL * self.rng.random()
+        lindy = max(SPEND_HORIZON, LINDY * self._last)  # as long again as it has lasted
+        if estimate is None:
+            return self._spend_over(lindy)
+        opens, closes = estimate.eta - estimate.spread, estimate.eta + estimate.spread
+        if closes < 0:  # contradicted: overdue, the end is close whatever the estimate said
+            return self._spend_over(SPEND_HORIZON)
+        if opens > 0:
+            return POLL_INTERVAL  # before the window: still every second (a build may fail)
+        return self._spend_over(min(closes, lindy))  # inside the window
+
+    def _spend_over(self, horizon: float) -> float:
+        """The interval that spends the bank evenly over ``horizon`` seconds, on top of the
+        budget earned meanwhile: never slower than steady polling, never faster than NEAR."""
+        if horizon <= 0 or self._bank <= 0:
+            return POLL_INTERVAL
+        spread_out = horizon / (self._bank + BUDGET * horizon)
+        return min(POLL_INTERVAL, max(NEAR_POLL_INTERVAL, spread_out))
 
 
 def backoff_delay(attempt: int, rng: random.Random) -> float:
