@@ -10,6 +10,7 @@ built once per test session into a temporary cache (pip downloads boto3 the firs
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import subprocess
 import sys
@@ -27,14 +28,17 @@ from aws_cdk import App, Duration, RemovalPolicy, Stack, assertions
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
 
-from multigsi.cdk import GlobalSecondaryIndexes
+from multigsi.cdk import Backend, GlobalSecondaryIndexes
 from multigsi.cdk.code import CACHE_ENV
 from multigsi.cfn.event import properties_spec
 from multigsi.cli.template import template as sam_template
 from multigsi.errors import SpecError
 from multigsi.harness import Stack as HarnessStack
+from multigsi.harness.registry import RegistryStack
+from multigsi.registry import SCHEMA_PATH, TYPE_NAME
 from multigsi.spec.parse import parse_table_spec
 from tests.conftest import create_table
+from tests.integration.registry_sim import simulation
 
 TABLE = "cdk-orders"
 IMPORTED = "cdk-imported"
@@ -512,6 +516,59 @@ def test_synthesized_resource_creates_updates_and_deletes_on_the_local_stand_ins
     response = stack.delete()
     assert response.status == "SUCCESS", response.reason
     assert live_indexes(client, TABLE) == {}, "every index the resource created is deleted"
+
+
+def test_the_resource_type_backend_builds_through_the_types_own_handlers(lambda_cache: Path) -> None:
+    """Opting in to the registered type: no function, role or log group in the stack; the
+    type's resource with properties its schema accepts; and those properties applied by the
+    type's handlers through the registry protocol stand-in against ``multigsi local`` (AWS's
+    registry cannot run here: harness/registry.py stands in for it)."""
+    from jsonschema import Draft7Validator
+
+    stack = Stack(App(), "Type")
+    indexes = GlobalSecondaryIndexes(
+        stack, "Indexes", table=orders_table(stack), indexes=V1,
+        backend=Backend.RESOURCE_TYPE, removal_policy=RemovalPolicy.RETAIN,
+    )  # fmt: skip
+    document = assertions.Template.from_stack(stack).to_json()
+    assert not of_type(document, "AWS::Lambda::Function") and not of_type(document, "AWS::IAM::Role")
+    assert not of_type(document, "Custom::MultiGsi") and not of_type(document, "AWS::Logs::LogGroup")
+    ((logical_id, resource),) = of_type(document, TYPE_NAME).items()
+    assert resource["DeletionPolicy"] == "Retain"
+    assert json.dumps({"Fn::GetAtt": [logical_id, "Id"]}) in json.dumps(stack.resolve(indexes.table_arn))
+    table_id, table = only(document, "AWS::DynamoDB::Table")
+    properties = dict(resource["Properties"])
+    assert properties["TableName"] == {"Ref": table_id}
+    properties["TableName"] = table["Properties"]["TableName"]
+    schema = json.loads(SCHEMA_PATH.read_text())
+    assert not list(Draft7Validator(schema).iter_errors(properties)), "the type's schema accepts them"
+
+    with simulation(build_seconds=60.0) as sim:
+        sim.client.create_table(
+            TableName=TABLE,
+            AttributeDefinitions=table["Properties"]["AttributeDefinitions"],
+            KeySchema=table["Properties"]["KeySchema"],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        sim.clock.sleep(1.0)  # past CREATING on the endpoint's simulated clock
+        type_stack = RegistryStack(sim.standin, logical_id)
+        created = type_stack.create(properties)
+        assert created.succeeded, created.message
+        assert live_indexes(sim.client, TABLE) == specified(properties)
+        deleted = type_stack.delete()
+        assert deleted.succeeded, deleted.message
+        assert live_indexes(sim.client, TABLE) == {}, "every index the resource created is deleted"
+
+
+def test_function_options_are_refused_with_the_resource_type(lambda_cache: Path) -> None:
+    stack = Stack(App(), "TypeOptions")
+    with pytest.raises(SpecError) as raised:
+        GlobalSecondaryIndexes(
+            stack, "Indexes", table=orders_table(stack), indexes=V1, backend=Backend.RESOURCE_TYPE,
+            service_timeout=Duration.minutes(30), lambda_package="function.zip",
+        )  # fmt: skip
+    assert [problem.path for problem in raised.value.problems] == ["service_timeout", "lambda_package"]
+    assert not of_type(assertions.Template.from_stack(stack).to_json(), TYPE_NAME)
 
 
 def test_the_core_install_never_imports_the_cdk() -> None:

@@ -11,6 +11,6 @@
 """
 
 from multigsi.cdk.code import lambda_zip
-from multigsi.cdk.construct import GlobalSecondaryIndexes
+from multigsi.cdk.construct import Backend, GlobalSecondaryIndexes
 
-__all__ = ["GlobalSecondaryIndexes", "lambda_zip"]
+__all__ = ["Backend", "GlobalSecondaryIndexes", "lambda_zip"]

@@ -17,16 +17,23 @@ Options and what they map to:
   stack: the indexes it created are deleted, adopted ones released. ``RETAIN`` is
   ``DeletionPolicy``/``UpdateReplacePolicy: Retain``: no Delete, the indexes and their
   ownership tags stay. Nothing else (``SNAPSHOT`` has no meaning for indexes).
+- ``backend``: ``Backend.CUSTOM_RESOURCE`` (default; nothing to register, builds up to
+  ``service_timeout``) or ``Backend.RESOURCE_TYPE``: the registered
+  ``Multigsi::DynamoDB::GlobalSecondaryIndexes`` type (``multigsi register-type`` once per
+  account and region; handlers run up to 36 hours, with the execution role given at
+  registration, so the stack gets no function, role or log group). The properties and the
+  ownership rules are the same, so a stack can switch (docs/registry-type.md).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
 import jsii
-from aws_cdk import Annotations, CustomResource, Duration, RemovalPolicy, Stack
+from aws_cdk import Annotations, CfnResource, CustomResource, Duration, Fn, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct, IValidation
 
@@ -35,12 +42,21 @@ from multigsi.cdk.shapes import check
 from multigsi.cfn.event import service_timeout as checked_service_timeout
 from multigsi.cli.template import DEFAULT_RESERVED_CONCURRENCY, check_table_name
 from multigsi.errors import Problem, SpecError
+from multigsi.registry import TYPE_NAME
 from multigsi.spec.model import BillingMode
 
 RESOURCE_TYPE = "Custom::MultiGsi"
 DEFAULT_SERVICE_TIMEOUT = Duration.hours(1)
 TWO_OWNERS_WARNING = "multigsi:two-owners"
 REMOVAL_POLICIES = {RemovalPolicy.DESTROY.name, RemovalPolicy.RETAIN.name}
+
+
+class Backend(Enum):
+    """What serves the indexes: the stack's own custom resource function, or the registered
+    resource type (for builds past the custom resource's one-hour limit)."""
+
+    CUSTOM_RESOURCE = "custom-resource"
+    RESOURCE_TYPE = "resource-type"
 
 
 class GlobalSecondaryIndexes(Construct):
@@ -63,6 +79,7 @@ class GlobalSecondaryIndexes(Construct):
         removal_policy: RemovalPolicy = RemovalPolicy.DESTROY,
         lambda_package: str | Path | None = None,
         reserved_concurrency: int | None = DEFAULT_RESERVED_CONCURRENCY,
+        backend: Backend = Backend.CUSTOM_RESOURCE,
     ) -> None:
         super().__init__(scope, construct_id)
         self.table = table
@@ -82,7 +99,12 @@ class GlobalSecondaryIndexes(Construct):
         self.spec, properties = check(
             table_name, indexes, billing_mode=_billing_mode(table), source=source, known_name=known_name
         )
-        self.provider = Provider.of(
+        self.index_names: tuple[str, ...] = tuple(index.name for index in self.spec.indexes)
+        self.node.add_validation(_TwoOwners(self))
+        if backend is Backend.RESOURCE_TYPE:
+            self._use_resource_type(properties, service_timeout, lambda_package, removal_policy, source)
+            return
+        self.provider: Provider | None = Provider.of(
             self,
             ProviderOptions(
                 Path(lambda_package) if lambda_package is not None else None, reserved_concurrency
@@ -99,10 +121,39 @@ class GlobalSecondaryIndexes(Construct):
             removal_policy=removal_policy,
         )
         self.resource.node.add_dependency(self.provider.dependable())
-        self.index_names: tuple[str, ...] = tuple(index.name for index in self.spec.indexes)
         self.table_arn: str = self.resource.get_att_string("TableArn")
         self.index_names_attribute: str = self.resource.get_att_string("IndexNames")
-        self.node.add_validation(_TwoOwners(self))
+
+    def _use_resource_type(
+        self,
+        properties: dict[str, Any],
+        service_timeout: Duration,
+        lambda_package: str | Path | None,
+        removal_policy: RemovalPolicy,
+        source: str,
+    ) -> None:
+        """The registered type in place of the function: its handlers have 36 hours and the
+        role given at registration, so a function's options would silently mean nothing."""
+        problems = []
+        if service_timeout is not DEFAULT_SERVICE_TIMEOUT:
+            problems.append(
+                Problem("service_timeout", "applies to the custom resource only (the type has 36 hours)")
+            )
+        if lambda_package is not None:
+            problems.append(
+                Problem("lambda_package", "applies to the custom resource only (the type is registered)")
+            )
+        if problems:
+            raise SpecError(problems, source)
+        self.provider = None
+        resource = CfnResource(self, "Resource", type=TYPE_NAME, properties=properties)
+        resource.apply_removal_policy(removal_policy)
+        self.resource = resource
+        # The type's only attribute is its Id, "<table>/<stack>/<stack uuid>/<logical id>":
+        # the ARN built from it resolves once the indexes exist, like the custom resource's.
+        table = Fn.select(0, Fn.split("/", resource.get_att("Id").to_string()))
+        self.table_arn = Stack.of(self).format_arn(service="dynamodb", resource="table", resource_name=table)
+        self.index_names_attribute = ",".join(self.index_names)
 
     def index_arn(self, index_name: str) -> str:
         """The ARN of one listed index (from ``table_arn``: it resolves once the indexes exist)."""
