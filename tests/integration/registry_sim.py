@@ -20,6 +20,10 @@ from multigsi.local.control_plane import TableKey
 from multigsi.registry.handlers import Runtime, make_resource
 
 START = 1000.0
+# A region of the simulations' own: moto keeps every test's tables in one process-wide
+# backend, and the type's List reads every table of its region, so in us-east-1 it would
+# page through the whole suite's tables (hundreds; a List test once ran past pytest's timeout).
+REGION = "eu-south-2"
 
 
 @dataclass
@@ -86,8 +90,8 @@ def simulation(
         client = boto3.client(
             "dynamodb",
             endpoint_url=local.url,
-            region_name="us-east-1",
+            region_name=REGION,
             aws_access_key_id="local",
             aws_secret_access_key="local",
         )
-        yield Simulation(local, clock, RegistryStandIn(make_resource(runtime), clock), client)
+        yield Simulation(local, clock, RegistryStandIn(make_resource(runtime), clock, region=REGION), client)
