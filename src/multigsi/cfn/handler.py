@@ -313,15 +313,7 @@ class CustomResourceHandler:
         if not result.converged:
             return _Pending(result)
         record.forget((*going.delete, *going.release), record.read(names))
-        parts = [f"removed indexes it created: {', '.join(going.delete) or 'none'}"]
-        if going.release:
-            parts.append(f"kept adopted: {', '.join(going.release)}")
-        if going.hand_back:
-            parts.append(
-                "handed back: "
-                + ", ".join(f"{c.index_name} to {c.owner.logical_id}" for c in going.hand_back)
-            )
-        return Answer(SUCCESS, physical, "; ".join(parts))
+        return Answer(SUCCESS, physical, going.summary())
 
     def _settled_table(
         self, reconciler: Reconciler, table: str, deadline: float, state: _HopState

@@ -70,6 +70,17 @@ class Release:
     release: tuple[str, ...]  # adopted: kept, claim dropped
     hand_back: tuple[Claim, ...]  # claims returned to the resource they were taken from
 
+    def summary(self) -> str:
+        """What a finished Delete did, as the answer's reason (custom resource and type alike)."""
+        parts = [f"removed indexes it created: {', '.join(self.delete) or 'none'}"]
+        if self.release:
+            parts.append(f"kept adopted: {', '.join(self.release)}")
+        if self.hand_back:
+            parts.append(
+                "handed back: " + ", ".join(f"{c.index_name} to {c.owner.logical_id}" for c in self.hand_back)
+            )
+        return "; ".join(parts)
+
 
 def release_for(
     me: Owner, claims: Claims, still_exists: Callable[[str], bool], keep: Iterable[str] = ()

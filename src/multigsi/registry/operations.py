@@ -227,15 +227,7 @@ class Operations:
         if not result.converged:
             return self._pending(request, result, _created(request.context), pacer)
         record.forget((*going.delete, *going.release), record.read(names))
-        parts = [f"removed indexes it created: {', '.join(going.delete) or 'none'}"]
-        if going.release:
-            parts.append(f"kept adopted: {', '.join(going.release)}")
-        if going.hand_back:
-            parts.append(
-                "handed back: "
-                + ", ".join(f"{c.index_name} to {c.owner.logical_id}" for c in going.hand_back)
-            )
-        return Outcome(Status.SUCCESS, "; ".join(parts))
+        return Outcome(Status.SUCCESS, going.summary())
 
     # --- read and list -------------------------------------------------------------------------
 
