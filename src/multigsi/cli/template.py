@@ -225,13 +225,7 @@ def template(
         "Properties": {
             "ServiceToken": {"Fn::GetAtt": ["MultigsiFunction", "Arn"]},
             "ServiceTimeout": service_timeout,
-            "TableName": table_ref,
-            "AttributeDefinitions": [
-                {"AttributeName": d.name, "AttributeType": str(d.type)}
-                for d in spec.attribute_definitions
-                if any(d.name in index.key_attributes for index in spec.indexes)
-            ],
-            "GlobalSecondaryIndexes": [create_action(index) for index in spec.indexes],
+            **index_properties(spec, table_ref),
         },
     }
     return {
@@ -240,6 +234,19 @@ def template(
         "Description": f"multigsi: several global secondary indexes on {spec.table_name}, applied one at a time",
         "Resources": resources,
         "Outputs": {"IndexNames": {"Value": {"Fn::GetAtt": ["TableIndexes", "IndexNames"]}}},
+    }
+
+
+def index_properties(spec: TableSpec, table_ref: Any) -> dict[str, Any]:
+    """The table and index properties the custom resource and the type take alike."""
+    return {
+        "TableName": table_ref,
+        "AttributeDefinitions": [
+            {"AttributeName": d.name, "AttributeType": str(d.type)}
+            for d in spec.attribute_definitions
+            if any(d.name in index.key_attributes for index in spec.indexes)
+        ],
+        "GlobalSecondaryIndexes": [create_action(index) for index in spec.indexes],
     }
 
 
@@ -267,13 +274,7 @@ def type_template(spec: TableSpec, *, create_table: bool) -> dict[str, Any]:
     resources["TableIndexes"] = {
         "Type": TYPE_NAME,
         "Properties": {
-            "TableName": table_ref,
-            "AttributeDefinitions": [
-                {"AttributeName": d.name, "AttributeType": str(d.type)}
-                for d in spec.attribute_definitions
-                if any(d.name in index.key_attributes for index in spec.indexes)
-            ],
-            "GlobalSecondaryIndexes": [create_action(index) for index in spec.indexes],
+            **index_properties(spec, table_ref),
         },
     }
     return {
