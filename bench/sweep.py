@@ -77,6 +77,7 @@ def pooled(measurements: list[Measurement]) -> list[dict[str, Any]]:
                 "peak_requests_per_second": max(m.peak_requests_per_second for m in group),
                 "peak_requests_per_100ms": max(m.peak_requests_per_100ms for m in group),
                 "refused_requests": sum(m.refused for m in group),
+                "synchrony": next((m.synchrony.summary() for m in group if m.synchrony), None),
                 "converged": all(m.converged for m in group),
             }
         )

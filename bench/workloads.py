@@ -19,6 +19,7 @@ from typing import Any
 from bench.peers import Strategy
 from bench.simtime import VirtualTime
 from bench.simulation import REGION, SimulatedCloudWatch, SimulatedDynamoDB, wall
+from bench.synchrony import Synchrony, measure_synchrony
 from multigsi.engine.ownership import Ownership
 from multigsi.engine.progress import CloudWatchProgress, NoProgress, ProgressSource
 from multigsi.engine.reconcile import ApplyResult, Reconciler
@@ -124,6 +125,7 @@ class Measurement:
     peak_requests_per_100ms: int  # 50 tables polling in lockstep: 50 at once
     converged: bool
     per_table_totals: list[float] = field(default_factory=list)
+    synchrony: Synchrony | None = None  # several tables: do they poll in step?
 
     def summary(self) -> dict[str, Any]:
         lags = sorted(self.lags)
@@ -146,6 +148,7 @@ class Measurement:
             "peak_requests_per_100ms": self.peak_requests_per_100ms,
             "converged": self.converged,
             "per_table_totals": [round(t, 1) for t in self.per_table_totals],
+            "synchrony": None if self.synchrony is None else self.synchrony.summary(),
         }
 
 
@@ -237,7 +240,11 @@ def run(strategy: Strategy, workload: Workload) -> Measurement:
         describes = [e.at for e in plane.events if e.table == table and e.kind == "describe"]
         # The read at the very moment of each step (and the first look) plans; the rest wait.
         polls += sum(1 for at in describes if at not in set(starts) and at != 0.0)
-    requests = [e.at for e in plane.events if e.kind in ("describe", "started", "refused")]
+    by_table: dict[str, list[float]] = {table: [] for table in workload.builds}
+    for e in plane.events:
+        if e.kind in ("describe", "started", "refused"):
+            by_table[e.table].append(e.at)
+    requests = [at for times in by_table.values() for at in times]
     per_second = Counter(int(at) for at in requests)
     # Every loop starts at the same instant (its first read, step and read): a start burst the
     # real CLI has too; synchrony while waiting is what the 100 ms peak is about.
@@ -258,4 +265,5 @@ def run(strategy: Strategy, workload: Workload) -> Measurement:
         peak_requests_per_100ms=max(per_tenth.values(), default=0),
         converged=all(isinstance(r, ApplyResult) and r.converged for r in results),
         per_table_totals=[ended[t] for t in workload.builds],
+        synchrony=measure_synchrony(by_table, workload.seed) if len(by_table) > 1 else None,
     )
