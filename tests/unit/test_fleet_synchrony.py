@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 
 from bench.peers import MULTIGSI, PURE_POLLING, STRATEGIES
-from bench.synchrony import busiest_window, measure_synchrony, phase_concentration
+from bench.synchrony import coincidences, measure_synchrony, p_value, phase_concentration, windows
 from bench.workloads import Workload, run
 
 
@@ -24,7 +24,8 @@ def test_tables_sharing_one_phase_are_synchronised() -> None:
     requests = {f"t{n}": polls(0.3, 600, rng) for n in range(30)}
     result = measure_synchrony(requests)
     assert result.synchronised
-    assert result.busiest >= 20 > max(result.shifted)
+    assert result.coincidences_p == p_value(result.coincidences, result.shifted_coincidences) == 0.01
+    assert result.busiest >= 20 > max(result.shifted_busiest)
     assert result.concentration > 0.9
 
 
@@ -33,14 +34,17 @@ def test_tables_with_their_own_phases_are_not() -> None:
     requests = {f"t{n}": polls(rng.random(), 600, rng) for n in range(30)}
     result = measure_synchrony(requests)
     assert not result.synchronised, result.summary()
+    assert result.coincidences_p >= 0.05
     assert result.concentration < result.concentration_bar
 
 
-def test_the_busiest_window_counts_shifted_times() -> None:
-    requests = {"a": [1.01, 2.01], "b": [1.02, 5.55]}
-    assert busiest_window(requests) == 2
-    assert busiest_window(requests, {"a": 0.0, "b": 0.5}) == 1
+def test_windows_count_shifted_times_and_coincidences_count_pairs() -> None:
+    requests = {"a": [1.01, 2.01], "b": [1.02, 5.55], "c": [1.03, 0.5]}  # 0.5: the common start, left out
+    assert windows(requests) == {10: 3, 20: 1, 55: 1}
+    assert coincidences(windows(requests)) == 3
+    assert windows(requests, {"a": 0.0, "b": 0.5, "c": 0.0}) == {10: 2, 20: 1, 15: 1, 60: 1}
     assert phase_concentration([1.25, 2.25, 3.25]) == 1.0
+    assert p_value(5, [1, 5, 9, 2]) == 3 / 5
 
 
 def test_a_fleet_does_not_poll_in_step_while_plain_polling_started_together_does() -> None:
