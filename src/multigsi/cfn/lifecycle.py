@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from multigsi.engine.ownership import Claim, Claims, Origin, Owner
+from multigsi.engine.ownership import Claim, Claims, Origin, Owner, recorded_logical_id
 
 
 @dataclass(frozen=True)
@@ -104,6 +104,10 @@ def release_for(
     return Release(tuple(sorted(delete)), tuple(sorted(release)), tuple(hand_back))
 
 
+# DescribeStackResources: "Only the first 100 resources will be returned" (CloudFormation API reference).
+DESCRIBE_STACK_RESOURCES_LIMIT = 100
+
+
 @dataclass
 class StackView:
     """What CloudFormation says about the resource's own stack. ``None`` means unknown."""
@@ -129,7 +133,10 @@ class StackView:
         )
 
     def resource_exists(self, logical_id: str) -> bool:
-        """Unknown counts as existing: the index is then kept, never deleted."""
+        """``logical_id`` as a claim records it. Unknown counts as existing: the index is
+        then kept, never deleted."""
+        if logical_id != recorded_logical_id(logical_id):  # a hash: no resource has it as its name
+            return self._hashed_resource_exists(logical_id)
         try:
             detail = self.client.describe_stack_resource(
                 StackName=self.stack_id, LogicalResourceId=logical_id
@@ -140,3 +147,17 @@ class StackView:
             return not (code == "ValidationError" and "does not exist" in message)
         status = detail.get("StackResourceDetail", {}).get("ResourceStatus", "")
         return bool(status != "DELETE_COMPLETE")
+
+    def _hashed_resource_exists(self, recorded: str) -> bool:
+        """A logical id longer than a tag value holds, found among the stack's resources."""
+        try:
+            resources = self.client.describe_stack_resources(StackName=self.stack_id)["StackResources"]
+        except Exception:
+            return True
+        if len(resources) >= DESCRIBE_STACK_RESOURCES_LIMIT:
+            return True  # only the first 100 are listed: the one sought may be past them
+        return any(
+            recorded_logical_id(str(r.get("LogicalResourceId", ""))) == recorded
+            and r.get("ResourceStatus") != "DELETE_COMPLETE"
+            for r in resources
+        )

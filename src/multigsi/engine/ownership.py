@@ -117,6 +117,12 @@ def _token(text: str, room: int = 200) -> str:
     return "=" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
+def recorded_logical_id(logical_id: str) -> str:
+    """A logical id as a claim records it: itself, or past 64 characters a hash of it (a
+    hashed id cannot be looked up by name: compare the stack's ids through this function)."""
+    return _token(logical_id, 64)
+
+
 def tag_key(index_name: str) -> str:
     if len(TAG_PREFIX) + len(index_name) <= MAX_KEY and _SAFE.fullmatch(index_name):
         return TAG_PREFIX + index_name
@@ -139,7 +145,7 @@ class Owner:
             name, uuid = parts[1][:128], parts[2][:40]
         else:
             name, uuid = "unknown", _token(stack_id, 0)[1:37]
-        return cls(uuid, name, _token(logical_id, 64))
+        return cls(uuid, name, recorded_logical_id(logical_id))
 
     def same_stack(self, other: Owner) -> bool:
         return self.stack_uuid == other.stack_uuid
