@@ -95,6 +95,37 @@ def test_create_on_indexes_another_stack_owns_is_already_exists_and_changes_noth
         assert sim.client.list_tags_of_resource(ResourceArn=arn)["Tags"] == before
 
 
+def test_a_create_names_its_resource_at_once_and_a_failed_one_is_cleaned_up_by_the_rollback() -> None:
+    """CloudFormation fails a Create whose events carry no primary identifier within 60 s,
+    and can only roll back (send a Delete for) a resource it knows the identifier of. Here
+    the Create runs out of its operation time with one index built and one building."""
+    table, spec = fresh()
+    with simulation(build_seconds=600.0) as sim:
+        sim.create_table(table)
+        stack = RegistryStack(sim.standin)
+        result = stack.create(spec, timeout=1000.0)
+        assert result.status == "FAILED" and result.error_code == "NotStabilized", result.message
+        assert result.identified is not None and result.identified["Id"].startswith(f"{table}/")
+        # the first index built, the second building; then the rollback's two deletes
+        assert started(sim) == ["by-a", "by-bc", "by-a", "by-bc"] or started(sim) == [
+            "by-a",
+            "by-bc",
+            "by-bc",
+            "by-a",
+        ]
+        rollback = stack.history[-1]
+        assert rollback.action == "DELETE" and rollback.succeeded, rollback.message
+        assert sim.indexes(table) == {}
+        arn = sim.client.describe_table(TableName=table)["Table"]["TableArn"]
+        assert not [
+            t
+            for t in sim.client.list_tags_of_resource(ResourceArn=arn)["Tags"]
+            if t["Key"].startswith("multigsi")
+        ]
+        again = RegistryStack(sim.standin).create(spec)
+        assert again.succeeded, again.message  # not AlreadyExists: nothing of the failed one is left
+
+
 def test_update_of_the_create_only_table_name_is_not_updatable() -> None:
     table, spec = fresh()
     with simulation() as sim:

@@ -26,6 +26,9 @@ from multigsi.registry import SCHEMA_PATH, TYPE_NAME
 
 ACCOUNT = "123456789012"
 CREDENTIALS = {"accessKeyId": "local", "secretAccessKey": "local", "sessionToken": "local"}
+# A Create must name its resource (the primary identifier in the model) within this long:
+# "Resource timed out waiting for creation of physical resource" (AWS knowledge center).
+PHYSICAL_ID_SECONDS = 60.0
 Entry = Callable[[dict[str, Any], Any], Mapping[str, Any]]
 
 
@@ -59,6 +62,7 @@ class OperationResult:
     started: float
     ended: float
     next_token: str | None = None
+    identified: Mapping[str, Any] | None = None  # the last model naming the resource (its Id)
 
     @property
     def succeeded(self) -> bool:
@@ -147,6 +151,7 @@ class RegistryStandIn:
         token = str(uuid.uuid4())  # one operation, one client request token, as CloudFormation
         context: Mapping[str, Any] | None = None
         invocations: list[Invocation] = []
+        identified: Mapping[str, Any] | None = None
         while True:
             at = self.clock.now()
             response = self.invoke(
@@ -162,6 +167,9 @@ class RegistryStandIn:
             )
             invocations.append(invocation)
             self.log.append(invocation)
+            model = response.get("resourceModel")
+            if isinstance(model, Mapping) and model.get("Id"):
+                identified = dict(model)
             if invocation.status != "IN_PROGRESS" or action in ("READ", "LIST"):
                 return OperationResult(
                     action,
@@ -170,6 +178,19 @@ class RegistryStandIn:
                     invocation.error_code,
                     response.get("resourceModel"),
                     tuple(response.get("resourceModels") or ()),
+                    tuple(invocations),
+                    started,
+                    self.clock.now(),
+                    identified=identified,
+                )
+            if action == "CREATE" and identified is None and self.clock.now() - started > PHYSICAL_ID_SECONDS:
+                return OperationResult(
+                    action,
+                    "FAILED",
+                    "Resource timed out waiting for creation of physical resource",
+                    "NotStabilized",
+                    None,
+                    (),
                     tuple(invocations),
                     started,
                     self.clock.now(),
@@ -185,6 +206,7 @@ class RegistryStandIn:
                     tuple(invocations),
                     started,
                     started + limit,
+                    identified=identified,
                 )
             self.clock.sleep(invocation.delay)
             context = response.get("callbackContext") or {}
@@ -232,9 +254,13 @@ class RegistryStack:
         return result
 
     def create(self, properties: Mapping[str, Any], *, timeout: float | None = None) -> OperationResult:
+        """A Create; when it fails after naming its resource, CloudFormation's rollback
+        deletes what it knows of (``history[-1]``)."""
         result = self._run("CREATE", properties, timeout=timeout)
         if result.succeeded and result.model is not None:
             self.model = dict(result.model)
+        elif not result.succeeded and result.identified is not None:
+            self._run("DELETE", result.identified)
         return result
 
     def update(

@@ -179,17 +179,27 @@ class Operations:
         claims = record.read(names)
         going = release_for(me, claims, self._stack(request).resource_exists, keep=listed)
         record.write(going.hand_back, claims)
-        result = reconciler.apply(
-            spec, Ownership.listed_only(*going.delete), deadline=deadline, interrupt=pacer.stop
-        )
+        try:
+            result = reconciler.apply(
+                spec, Ownership.listed_only(*going.delete), deadline=deadline, interrupt=pacer.stop
+            )
+        except (MultigsiError, ClientError, BotoCoreError) as error:
+            # Claims are written (maybe an index built): answer with the identifier, so that
+            # CloudFormation's rollback sends a Delete that cleans up, and a retry is no
+            # AlreadyExists of our own making.
+            return Outcome(
+                Status.FAILED,
+                f"{type(error).__name__}: {error}",
+                model=_identified(request),
+                error=ErrorCode.GENERAL,
+            )
         created = record.created_by(me)
         if not result.converged:
             return self._pending(request, result, created, pacer)
         record.forget(
             (*going.delete, *going.release), record.read(listed + list(going.delete + going.release))
         )
-        model = {**_without_id(request.desired), "Id": str(identifier)}
-        return Outcome(Status.SUCCESS, f"indexes ready: {', '.join(listed)}", model=model)
+        return Outcome(Status.SUCCESS, f"indexes ready: {', '.join(listed)}", model=_identified(request))
 
     # --- delete --------------------------------------------------------------------------------
 
@@ -307,7 +317,7 @@ class Operations:
             context["Created"] = list(created)
         if seen:
             context["InFlight"] = {name: round(since, 3) for name, since in seen.items()}
-        return Outcome(Status.IN_PROGRESS, message, model=request.desired, context=context, delay=delay)
+        return Outcome(Status.IN_PROGRESS, message, model=_identified(request), context=context, delay=delay)
 
 
 @dataclass
@@ -338,6 +348,16 @@ def _models_of(live: LiveTable, claims: Claims) -> list[Mapping[str, Any]]:
     for claim in claims.by_index.values():
         owners.setdefault(claim.owner, []).append(claim.index_name)
     return [live_model(live, names, ResourceId(live.name, owner)) for owner, names in owners.items()]
+
+
+def _identified(request: Request) -> Mapping[str, Any]:
+    """The request's model with its primary identifier. CloudFormation needs it in a
+    Create's progress events within 60 s ("Resource timed out waiting for creation of
+    physical resource") and, after a failure, to send the Delete that cleans up."""
+    identifier = resource_id(request.desired, request.stack_id, request.logical_id)
+    if identifier is None:
+        return request.desired
+    return {**_without_id(request.desired), "Id": str(identifier)}
 
 
 def _without_id(properties: Mapping[str, Any]) -> dict[str, Any]:
