@@ -66,9 +66,14 @@ class TableUnavailableError(MultigsiError):
 class StepFailedError(MultigsiError):
     """DynamoDB refused a step with an error that retrying or waiting will not fix."""
 
-    def __init__(self, table_name: str, step: str, code: str, message: str) -> None:
+    def __init__(
+        self, table_name: str, step: str, code: str, message: str, *, transient: bool = False
+    ) -> None:
         self.table_name = table_name
         self.step = step
         self.code = code
         self.aws_message = message
+        # A retryable error that outlasted the retries (throttling, a 500): a caller with a
+        # longer horizon than one run (the registry type's next callback) may try again.
+        self.transient = transient
         super().__init__(f"{table_name}: {step} failed: {code}: {message}")

@@ -17,6 +17,7 @@ from multigsi.engine.clock import FakeClock
 from multigsi.harness.registry import RegistryStandIn
 from multigsi.local import LocalDynamoDB, Timing
 from multigsi.local.control_plane import TableKey
+from multigsi.local.faults import FaultInjector
 from multigsi.registry.handlers import Runtime, make_resource
 
 START = 1000.0
@@ -79,10 +80,11 @@ def simulation(
     build_seconds: float = 60.0,
     build_time: Callable[[TableKey, str, int], float] | None = None,
     seed: int = 7,
+    faults: FaultInjector | None = None,
 ) -> Iterator[Simulation]:
     clock = FakeClock(START)
     timing = Timing(build_seconds=build_seconds, table_seconds=0.5, delete_seconds=30.0, seed=seed)
-    with LocalDynamoDB(timing=timing, build_time=build_time, clock=clock.now) as local:
+    with LocalDynamoDB(timing=timing, build_time=build_time, clock=clock.now, faults=faults) as local:
         epoch = time.time() - clock.now()  # the endpoint's CloudWatch dates its points the same way
         runtime = Runtime(
             endpoint_url=local.url, clock=clock, wall=lambda: epoch + clock.now(), rng=random.Random(seed)

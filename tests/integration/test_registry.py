@@ -9,6 +9,7 @@ from typing import Any
 
 from multigsi.engine.ownership import Claim, Origin, Owner, TableRecord
 from multigsi.harness.registry import RegistryStack
+from multigsi.local.faults import FaultInjector, FaultRates
 from multigsi.registry import SCHEMA_PATH
 from tests.integration.registry_sim import simulation
 
@@ -124,6 +125,27 @@ def test_a_create_names_its_resource_at_once_and_a_failed_one_is_cleaned_up_by_t
         ]
         again = RegistryStack(sim.standin).create(spec)
         assert again.succeeded, again.message  # not AlreadyExists: nothing of the failed one is left
+
+
+def test_reads_throttled_past_an_invocation_answer_in_progress_not_failed() -> None:
+    """DynamoDB throttling every read for longer than one handler call (its retries and
+    backoff spent) must not fail an operation CloudFormation gives 36 hours."""
+    table, spec = fresh()
+    faults = FaultInjector(FaultRates())
+    with simulation(faults=faults) as sim:
+        sim.create_table(table)
+        faults.rates = FaultRates(throttle=1.0)
+        answer = sim.standin.invoke(sim.standin.request("CREATE", spec))
+        assert answer["status"] == "IN_PROGRESS", answer
+        assert "trying again" in answer["message"] and answer["callbackDelaySeconds"] > 0
+        assert answer["resourceModel"]["Id"].startswith(f"{table}/")
+        assert faults.counts["throttle"] > 0 and started(sim) == []
+        faults.rates = FaultRates()
+        context = answer["callbackContext"]
+        assert context["Checked"] is False, "the AlreadyExists check is still to be made"
+        resumed = sim.standin.invoke(sim.standin.request("CREATE", spec, context=context))
+        assert resumed["status"] == "IN_PROGRESS" and resumed["callbackContext"]["Checked"] is True
+        assert RegistryStack(sim.standin).create(spec).error_code == "AlreadyExists"
 
 
 def test_update_of_the_create_only_table_name_is_not_updatable() -> None:

@@ -102,7 +102,7 @@ class ApplyResult:
         return self.outcome is Outcome.CONVERGED
 
 
-class _OutOfTime(Exception):
+class ReadOutOfTime(Exception):
     """A read kept failing transiently and the deadline came first."""
 
 
@@ -145,11 +145,15 @@ class Reconciler:
                     raise TableNotFoundError(table_name) from error
                 if not classified.retryable or attempt >= MAX_STALE_RETRIES:
                     raise StepFailedError(
-                        table_name, "DescribeTable", classified.code, classified.message
+                        table_name,
+                        "DescribeTable",
+                        classified.code,
+                        classified.message,
+                        transient=classified.retryable,
                     ) from error
                 delay = backoff_delay(attempt, self.rng)
                 if deadline is not None and self.clock.now() + delay > deadline:
-                    raise _OutOfTime from error
+                    raise ReadOutOfTime from error
                 self.observer(Retrying(table_name, None, classified.code, classified.message, delay))
                 self.clock.sleep(delay)
                 attempt += 1
@@ -202,9 +206,12 @@ class Reconciler:
             self.observer(StepIssued(spec.table_name, step))
 
         while True:
+            # When this look was asked for: a call budget shared by many tables (or retries)
+            # may hold the read back; it still follows the pause if it was asked for after it.
+            asked = self.clock.now()
             try:
                 live, plan = self.plan(spec, ownership, deadline)
-            except _OutOfTime:
+            except ReadOutOfTime:
                 # Transient trouble reading the table and no time left to retry: stop like
                 # any other deadline.
                 return stop(Outcome.DEADLINE)
@@ -249,7 +256,9 @@ class Reconciler:
                 return stop(Outcome.DEADLINE)
             if step.action in STRUCTURAL:
                 first = not issued
-                if (first or contended) and (jittered_at is None or not 0 <= now - jittered_at <= FRESH_READ):
+                if (first or contended) and (
+                    jittered_at is None or not 0 <= asked - jittered_at <= FRESH_READ
+                ):
                     # Send only on a read taken right after a random pause.
                     delay = self.rng.uniform(0, CONTENTION_JITTER)
                     if deadline is not None and self.clock.now() + delay > deadline - STEP_MARGIN:

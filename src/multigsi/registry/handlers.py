@@ -75,6 +75,7 @@ class Runtime:
             credentials.token if credentials else None,
         )
         if key not in self._cache:
+            self._cache.clear()  # credentials change between invocations: keep only the latest
             self._cache[key] = self._make(base, region)
         return self._cache[key]
 

@@ -34,13 +34,14 @@ from multigsi.engine.live import LiveTable
 from multigsi.engine.ownership import Claim, Claims, Origin, Ownership, OwnershipError, TableRecord
 from multigsi.engine.plan import Action
 from multigsi.engine.progress import CloudWatchProgress
-from multigsi.engine.reconcile import ApplyResult, Event, Observed, Reconciler
-from multigsi.errors import MultigsiError, SpecError, TableNotFoundError
+from multigsi.engine.reconcile import ApplyResult, Event, Observed, ReadOutOfTime, Reconciler
+from multigsi.errors import MultigsiError, SpecError, StepFailedError, TableNotFoundError
 from multigsi.registry.model import ResourceId, live_model, resource_id
 from multigsi.registry.pacing import INVOCATION_BUDGET, callback_delay, poll_here, progress_message
 from multigsi.spec.model import TableSpec
 
 TABLE_CREATING_DELAY = 5
+TRANSIENT_DELAY = 10  # DynamoDB kept throttling (or failing) reads: come back, do not fail
 LIST_PAGE = 25  # tables looked at per List call: each costs a DescribeTable and a tag read
 
 
@@ -105,6 +106,9 @@ class Operations:
     wall: Callable[[], float] = time.time
     rng: random.Random = field(default_factory=random.Random)
     budget: float = INVOCATION_BUDGET
+    # This invocation (or an earlier one of the operation) has made the first-call checks
+    # (AlreadyExists, NotFound): a callback must not make them again against its own claims.
+    checked: bool = False
 
     # --- entry -------------------------------------------------------------------------------
 
@@ -123,6 +127,20 @@ class Operations:
             return failed(ErrorCode.INVALID_REQUEST, _problems(error))
         except OwnershipError as error:
             return failed(ErrorCode.ALREADY_EXISTS, str(error))
+        except (ReadOutOfTime, StepFailedError) as error:
+            # A read that kept failing transiently within this invocation's 30 s is no
+            # reason to fail an operation that may run for hours: CloudFormation calls back.
+            transient = isinstance(error, ReadOutOfTime) or error.transient
+            if transient and request.action in ("CREATE", "UPDATE", "DELETE"):
+                reason = (
+                    "reading the table kept failing transiently"
+                    if isinstance(error, ReadOutOfTime)
+                    else str(error)
+                )
+                return self._again(
+                    request, _created(request.context), f"{reason}; trying again", TRANSIENT_DELAY
+                )
+            return failed(ErrorCode.GENERAL, str(error) or type(error).__name__)
         except MultigsiError as error:
             return failed(ErrorCode.GENERAL, str(error))
         except (ClientError, BotoCoreError) as error:  # a tag or list call AWS refused
@@ -131,7 +149,7 @@ class Operations:
     # --- create and update ---------------------------------------------------------------------
 
     def create_or_update(self, request: Request) -> Outcome:
-        first = not request.context
+        first = not _checked(request)
         spec = properties_spec(_without_id(request.desired), which="desiredResourceState")
         if not spec.indexes:
             return failed(
@@ -171,6 +189,7 @@ class Operations:
             return failed(ErrorCode.ALREADY_EXISTS, f"{identifier} already exists")
         if first and request.action == "UPDATE" and not claims.owned_by(me):
             return failed(ErrorCode.NOT_FOUND, f"{identifier} does not exist")
+        self.checked = True
         to_create = [step.index_name for step in plan.steps if step.action is Action.CREATE]
         claiming = claims_for(me, listed, [index.name for index in live.indexes], to_create, claims)
         if claiming.conflicts:
@@ -184,6 +203,8 @@ class Operations:
                 spec, Ownership.listed_only(*going.delete), deadline=deadline, interrupt=pacer.stop
             )
         except (MultigsiError, ClientError, BotoCoreError) as error:
+            if isinstance(error, StepFailedError) and error.transient:
+                raise  # not a failure: run() answers IN_PROGRESS and CloudFormation calls back
             # Claims are written (maybe an index built): answer with the identifier, so that
             # CloudFormation's rollback sends a Delete that cleans up, and a retry is no
             # AlreadyExists of our own making.
@@ -204,7 +225,7 @@ class Operations:
     # --- delete --------------------------------------------------------------------------------
 
     def delete(self, request: Request) -> Outcome:
-        first = not request.context
+        first = not _checked(request)
         identifier = resource_id(request.desired, request.stack_id, request.logical_id)
         if identifier is None:
             return failed(ErrorCode.NOT_FOUND, "the model has no valid Id or TableName")
@@ -226,6 +247,7 @@ class Operations:
         claims = record.read(names)
         if first and not claims.owned_by(me):
             return failed(ErrorCode.NOT_FOUND, f"{identifier} does not exist")
+        self.checked = True
         going = release_for(me, claims, self._stack(request).resource_exists)
         record.write(going.hand_back, claims)
         result = reconciler.apply(
@@ -312,6 +334,7 @@ class Operations:
         context: dict[str, Any] = {
             "Invocation": invocation,
             "Started": request.context.get("Started", round(self.wall(), 3)),
+            "Checked": self.checked or _checked(request),
         }
         if created:
             context["Created"] = list(created)
@@ -348,6 +371,12 @@ def _models_of(live: LiveTable, claims: Claims) -> list[Mapping[str, Any]]:
     for claim in claims.by_index.values():
         owners.setdefault(claim.owner, []).append(claim.index_name)
     return [live_model(live, names, ResourceId(live.name, owner)) for owner, names in owners.items()]
+
+
+def _checked(request: Request) -> bool:
+    """Whether an earlier invocation of this operation made the first-call checks. A context
+    without the key comes from a version that made them on the first call only."""
+    return bool(request.context.get("Checked", bool(request.context)))
 
 
 def _identified(request: Request) -> Mapping[str, Any]:
