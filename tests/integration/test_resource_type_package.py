@@ -12,6 +12,7 @@ importing the engine); once it is, the real module is packaged and tested.
 from __future__ import annotations
 
 import ast
+import importlib
 import io
 import json
 import re
@@ -118,6 +119,10 @@ def test_layout_is_what_cfn_submit_writes(built: Built) -> None:
     }
     assert schema == json.loads((built.source / "registry" / "schema.json").read_text())
     assert built.zip.stat().st_size < MAX_PACKAGE_BYTES
+    handlers = importlib.import_module(ENTRY_MODULE)
+    for key in ("entrypoint", "testEntrypoint"):  # both name something the module has
+        module, _, attribute = settings[key].rpartition(".")
+        assert module == ENTRY_MODULE and callable(getattr(handlers, attribute, None)), settings[key]
 
 
 def test_two_builds_in_different_places_are_byte_identical(built: Built, tmp_path: Path) -> None:

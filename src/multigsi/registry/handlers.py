@@ -148,3 +148,5 @@ def progress_event(outcome: Outcome) -> ProgressEvent:
 
 
 resource = make_resource()
+# What `cfn test` and SAM local call (the package's testEntrypoint); AWS calls `resource`.
+test_entrypoint = resource.test_entrypoint
