@@ -28,7 +28,7 @@ import pytest
 from multigsi.cli.package import write_entries
 from multigsi.cli.register import LoggingConfig, RegistrationError, register_type, role_template
 from multigsi.cli.registry_package import COMMENT_PREFIX, TYPE_NAME, rpdk_config, schema_text
-from multigsi.harness.type_registry import LocalTypeRegistry
+from multigsi.harness.type_registry import ACCOUNT, LocalTypeRegistry
 from tests.integration.test_templates import cfn_lint
 
 ROLE = "arn:aws:iam::123456789012:role/multigsi-type-execution"
@@ -115,7 +115,8 @@ def test_cli_uploads_registers_waits_and_sets_the_default(
     assert registration.request["LoggingConfig.LogGroupName"] == "multigsi-type"
     assert state.default_versions[TYPE_NAME] == "00000001"
     actions = [call.split()[0] for call in state.calls]
-    assert actions[:2] == ["s3:PutObject", "cloudformation:RegisterType"]
+    assert actions[:3] == ["sts:GetCallerIdentity", "s3:PutObject", "cloudformation:RegisterType"]
+    assert state.expected_owners == [ACCOUNT], "the upload names this account as the bucket's owner"
     assert actions[-1] == "cloudformation:SetTypeDefaultVersion"
     assert actions.count("cloudformation:DescribeTypeRegistration") == 3  # two IN_PROGRESS, then COMPLETE
 
@@ -203,3 +204,15 @@ def test_the_role_template_grants_the_handlers_permissions_to_cloudformation(tmp
     path = tmp_path / "role.json"
     path.write_text(json.dumps(document))
     cfn_lint(path)  # the CLI, as for the shipped templates: errors and warnings fail
+
+
+def test_a_bucket_of_another_account_gets_no_package_and_nothing_is_registered(
+    registry: LocalTypeRegistry, tmp_path: Path
+) -> None:
+    """A mistyped or foreign bucket would receive the handler code CloudFormation runs with
+    the execution role: S3 refuses the upload when the bucket's owner is not the one named."""
+    package = make_package(tmp_path / "type.zip")
+    with pytest.raises(RegistrationError, match=r"uploading the package .* refused: AccessDenied"):
+        register(registry, package, bucket_owner="210987654321")
+    assert registry.state.buckets["artifacts"] == {}
+    assert registry.state.registrations == {}

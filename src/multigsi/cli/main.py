@@ -528,6 +528,11 @@ def template(
     help="The schema handler package from `multigsi package --resource-type`.",
 )
 @click.option("--bucket", help="The S3 bucket to upload the package to (in the same region).")
+@click.option(
+    "--bucket-owner",
+    help="The account that owns the bucket (default: this account, from sts:GetCallerIdentity); "
+    "S3 refuses the upload to a bucket anyone else owns.",
+)
 @click.option("--key", help="The object key (default: multigsi/resource-type-<sha256 of the package>.zip).")
 @click.option(
     "--execution-role-arn",
@@ -547,6 +552,7 @@ def template(
 def register_type(
     package_zip: str,
     bucket: str | None,
+    bucket_owner: str | None,
     key: str | None,
     execution_role_arn: str | None,
     log_group: str | None,
@@ -569,7 +575,8 @@ def register_type(
       multigsi register-type --role-template > role.yaml   # deploy it; note ExecutionRoleArn
       multigsi register-type --bucket BUCKET --execution-role-arn ARN \\
           --log-group multigsi-type --log-role-arn ARN
-    AWS_ENDPOINT_URL_CLOUDFORMATION and AWS_ENDPOINT_URL_S3 are honoured, as by boto3.
+    AWS_ENDPOINT_URL_CLOUDFORMATION, AWS_ENDPOINT_URL_S3 and AWS_ENDPOINT_URL_STS are
+    honoured, as by boto3.
     """
     import hashlib
     from pathlib import Path
@@ -600,6 +607,7 @@ def register_type(
         key=key or f"multigsi/resource-type-{hashlib.sha256(data).hexdigest()[:20]}.zip",
         execution_role_arn=execution_role_arn,
         logging=logging,
+        bucket_owner=bucket_owner or register.caller_account(session.client("sts", config=aws.CLIENT_CONFIG)),
         set_default=not no_set_default,
         poll_seconds=poll_seconds,
         timeout_seconds=timeout,

@@ -80,6 +80,14 @@ def check_package(path: Path) -> bytes:
     return path.read_bytes()
 
 
+def caller_account(sts: Any) -> str:
+    """The account of the credentials in use: the bucket's expected owner by default."""
+    try:
+        return str(sts.get_caller_identity()["Account"])
+    except ClientError as error:
+        raise _refused("finding this account (sts:GetCallerIdentity)", error) from error
+
+
 def _refused(step: str, error: ClientError) -> RegistrationError:
     body = error.response.get("Error", {})
     return RegistrationError(f"{step} refused: {body.get('Code', '?')}: {body.get('Message', '')}")
@@ -94,6 +102,7 @@ def register_type(
     key: str,
     execution_role_arn: str | None,
     logging: LoggingConfig | None,
+    bucket_owner: str | None = None,
     set_default: bool = True,
     poll_seconds: float = DEFAULT_POLL_SECONDS,
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
@@ -101,11 +110,16 @@ def register_type(
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Registered:
-    """Upload, register, wait, set the default version. Raises RegistrationError."""
+    """Upload, register, wait, set the default version. Raises RegistrationError.
+
+    ``bucket_owner``: the account the bucket must belong to. S3 refuses the upload if it
+    does not (ExpectedBucketOwner), so that a mistyped or foreign bucket never receives the
+    handler code that CloudFormation then runs with the execution role."""
     data = check_package(package)
     url = f"s3://{bucket}/{key}"
+    owner = {"ExpectedBucketOwner": bucket_owner} if bucket_owner else {}
     try:
-        s3.put_object(Bucket=bucket, Key=key, Body=data)
+        s3.put_object(Bucket=bucket, Key=key, Body=data, **owner)
     except ClientError as error:
         raise _refused(f"uploading the package to {url}", error) from error
     on_progress(f"Uploaded {package} to {url} ({len(data) / 1_000_000:.1f} MB).")

@@ -5,8 +5,9 @@ No AWS account is available to test ``multigsi register-type`` against, and moto
 does not implement RegisterType, DescribeTypeRegistration or SetTypeDefaultVersion
 (checked with moto 5.2). So this speaks exactly those three calls of CloudFormation's
 query protocol (form-encoded ``Action=...&Version=2010-05-15``, XML answers and errors),
-plus path-style ``PutObject``/``GetObject`` for the package, on one port: point boto3 at it
-with ``AWS_ENDPOINT_URL`` (or the per-service variables).
+plus path-style ``PutObject``/``GetObject`` for the package (``x-amz-expected-bucket-owner``
+checked: every bucket here is ACCOUNT's) and STS ``GetCallerIdentity``, on one port: point
+boto3 at it with ``AWS_ENDPOINT_URL`` (or the per-service variables).
 
 Inputs are checked as the CloudFormation API reference documents them (required members,
 lengths, patterns, ``ValidationError`` otherwise); the registration itself reads the
@@ -32,6 +33,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from xml.sax.saxutils import escape
 
 NAMESPACE = "http://cloudformation.amazonaws.com/doc/2010-05-15/"
+STS_VERSION = "2011-06-15"
 ACCOUNT = "123456789012"
 ROLE_ARN = re.compile(r"arn:.+:iam::[0-9]{12}:role/.+")
 TYPE_NAME = re.compile(r"[A-Za-z0-9]{2,64}::[A-Za-z0-9]{2,64}::[A-Za-z0-9]{2,64}(::MODULE){0,1}")
@@ -70,6 +72,7 @@ class RegistryState:
     versions: dict[str, list[str]] = field(default_factory=dict)  # type name -> version ids
     default_versions: dict[str, str] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
+    expected_owners: list[str | None] = field(default_factory=list)  # each PutObject's header
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def type_arn(self, type_name: str) -> str:
@@ -145,10 +148,14 @@ class _Handler(BaseHTTPRequestHandler):
         bucket, key = self._object()
         data = self._body()
         state = self.server.state
+        expected = self.headers.get("x-amz-expected-bucket-owner")
         with state.lock:
             state.calls.append(f"s3:PutObject {bucket}/{key}")
+            state.expected_owners.append(expected)
             if bucket not in state.buckets:
                 return self._s3_error(404, "NoSuchBucket", "The specified bucket does not exist")
+            if expected is not None and expected != ACCOUNT:  # every bucket here is ACCOUNT's
+                return self._s3_error(403, "AccessDenied", "Access Denied")
             state.buckets[bucket][key] = data
         self._send(200, b"", "application/xml")
 
@@ -163,6 +170,16 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         params = {k: v[0] for k, v in parse_qs(self._body().decode(), keep_blank_values=True).items()}
         action = params.get("Action", "")
+        if action == "GetCallerIdentity" and params.get("Version") == STS_VERSION:
+            with self.server.state.lock:
+                self.server.state.calls.append("sts:GetCallerIdentity")
+            body = (
+                f'<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/{STS_VERSION}/">'
+                f"<GetCallerIdentityResult><Arn>arn:aws:iam::{ACCOUNT}:user/local</Arn><UserId>LOCAL</UserId>"
+                f"<Account>{ACCOUNT}</Account></GetCallerIdentityResult>"
+                f"<ResponseMetadata><RequestId>{uuid.uuid4()}</RequestId></ResponseMetadata></GetCallerIdentityResponse>"
+            )
+            return self._send(200, body.encode())
         try:
             if params.get("Version") != "2010-05-15":
                 raise ApiError("InvalidAction", "Could not find operation for this version")
