@@ -126,7 +126,7 @@ class Operations:
         except SpecError as error:
             return failed(ErrorCode.INVALID_REQUEST, _problems(error))
         except OwnershipError as error:
-            return failed(ErrorCode.ALREADY_EXISTS, str(error))
+            return failed(_conflict(request), str(error))
         except (ReadOutOfTime, StepFailedError) as error:
             # A read that kept failing transiently within this invocation's 30 s is no
             # reason to fail an operation that may run for hours: CloudFormation calls back.
@@ -193,7 +193,7 @@ class Operations:
         to_create = [step.index_name for step in plan.steps if step.action is Action.CREATE]
         claiming = claims_for(me, listed, [index.name for index in live.indexes], to_create, claims)
         if claiming.conflicts:
-            return failed(ErrorCode.ALREADY_EXISTS, "; ".join(claiming.conflicts))
+            return failed(_conflict(request), "; ".join(claiming.conflicts))
         record.write(claiming.write, claims)
         claims = record.read(names)
         going = release_for(me, claims, self._stack(request).resource_exists, keep=listed)
@@ -371,6 +371,11 @@ def _models_of(live: LiveTable, claims: Claims) -> list[Mapping[str, Any]]:
     for claim in claims.by_index.values():
         owners.setdefault(claim.owner, []).append(claim.index_name)
     return [live_model(live, names, ResourceId(live.name, owner)) for owner, names in owners.items()]
+
+
+def _conflict(request: Request) -> ErrorCode:
+    """Indexes another owner holds: AlreadyExists is a Create's answer only (the contract)."""
+    return ErrorCode.ALREADY_EXISTS if request.action == "CREATE" else ErrorCode.GENERAL
 
 
 def _checked(request: Request) -> bool:
