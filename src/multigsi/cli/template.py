@@ -137,15 +137,7 @@ def template(
         table_ref: Any = {"Ref": DEMO_TABLE_LOGICAL_ID}
         table_arn: Any = {"Fn::GetAtt": [DEMO_TABLE_LOGICAL_ID, "Arn"]}
         index_arn: Any = {"Fn::Sub": f"${{{DEMO_TABLE_LOGICAL_ID}.Arn}}/index/*"}
-        resources[DEMO_TABLE_LOGICAL_ID] = {
-            "Type": "AWS::DynamoDB::Table",
-            "Properties": {
-                "TableName": spec.table_name,
-                "BillingMode": "PAY_PER_REQUEST",
-                "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
-                "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
-            },
-        }
+        resources[DEMO_TABLE_LOGICAL_ID] = demo_table(spec.table_name)
     else:
         table_ref = spec.table_name
         table_arn = {
@@ -237,6 +229,19 @@ def template(
     }
 
 
+def demo_table(table_name: str) -> dict[str, Any]:
+    """The stack's own table for --create-table: a bare on-demand table to add indexes to."""
+    return {
+        "Type": "AWS::DynamoDB::Table",
+        "Properties": {
+            "TableName": table_name,
+            "BillingMode": "PAY_PER_REQUEST",
+            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+        },
+    }
+
+
 def index_properties(spec: TableSpec, table_ref: Any) -> dict[str, Any]:
     """The table and index properties the custom resource and the type take alike."""
     return {
@@ -262,15 +267,7 @@ def type_template(spec: TableSpec, *, create_table: bool) -> dict[str, Any]:
     table_ref: Any = spec.table_name
     if create_table:
         table_ref = {"Ref": DEMO_TABLE_LOGICAL_ID}
-        resources[DEMO_TABLE_LOGICAL_ID] = {
-            "Type": "AWS::DynamoDB::Table",
-            "Properties": {
-                "TableName": spec.table_name,
-                "BillingMode": "PAY_PER_REQUEST",
-                "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
-                "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
-            },
-        }
+        resources[DEMO_TABLE_LOGICAL_ID] = demo_table(spec.table_name)
     resources["TableIndexes"] = {
         "Type": TYPE_NAME,
         "Properties": {
