@@ -24,14 +24,14 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from multigsi.cli.bytecode import DEFAULT_VERSION, Interpreter, find_interpreter, probe
-from multigsi.cli.package import build_zip
+from multigsi.deploy.bytecode import DEFAULT_VERSION, Interpreter, find_interpreter, probe
+from multigsi.deploy.package import build_zip
 
-# Times `import boto3`, then `import multigsi.cfn` after it (what multigsi adds), in wall
+# Times `import boto3`, then `import multigsi.cloudformation.custom_resource` after it (what multigsi adds), in wall
 # seconds, and the CPU seconds of both; the handler's cold import is the sum.
 IMPORT_PROBE = (
     "import sys, time; sys.path.insert(0, sys.argv[1]); t0 = time.perf_counter(); c0 = time.process_time(); "
-    "import boto3; t1 = time.perf_counter(); import multigsi.cfn; "
+    "import boto3; t1 = time.perf_counter(); import multigsi.cloudformation.custom_resource; "
     "print(t1 - t0, time.perf_counter() - t1, time.process_time() - c0)"
 )
 RUNS = 15

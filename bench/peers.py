@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from multigsi.engine.progress import Estimate
 from multigsi.engine.waiting import MultigsiWaitPolicy, WaitPolicy
-from multigsi.local.metric_model import MetricModel
+from multigsi.local.dynamodb.metric_model import MetricModel
 
 HOUR = 3600.0
 

@@ -26,7 +26,7 @@ from botocore.config import Config
 from bench.peers import MULTIGSI, PURE_POLLING, STRATEGIES, Strategy
 from bench.workloads import Workload, run, spec_for
 from multigsi.engine.clock import SystemClock
-from multigsi.engine.ownership import Ownership
+from multigsi.engine.ownership.scope import Ownership
 from multigsi.engine.progress import CloudWatchProgress, NoProgress, ProgressSource
 from multigsi.engine.reconcile import Reconciler
 from multigsi.local import LocalDynamoDB, Timing

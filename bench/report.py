@@ -328,7 +328,7 @@ def _limits(results: dict[str, Any]) -> list[str]:
         (
             "multigsi registry type",
             REGISTRY_LIMIT,
-            "handler timeoutInMinutes 2160 (36 h), src/multigsi/registry/schema.json",
+            "handler timeoutInMinutes 2160 (36 h), src/multigsi/cloudformation/resource_type/schema.json",
         ),
     ]
     lines = [
@@ -433,7 +433,7 @@ def _handler(results: dict[str, Any]) -> list[str]:
         "## The Lambda handler",
         "",
         f"- Package: `multigsi package` wrote {package['zip_bytes'] / 1e6:.2f} MB ({package['files']} files, {package['unpacked_bytes'] / 1e6:.1f} MB unpacked) for {package['runtime']}.",
-        f"- Cold import of `multigsi.cfn` from the unpacked package, read-only, {package['python']}, -I -S -B, median of {package['runs']} fresh processes "
+        f"- Cold import of `multigsi.cloudformation.custom_resource` from the unpacked package, read-only, {package['python']}, -I -S -B, median of {package['runs']} fresh processes "
         f"(load average {package['load_average_before']} before): {with_bytecode['handler_ms']['median']} ms with the zip's bytecode "
         f"(min {with_bytecode['handler_ms']['min']} ms, CPU {with_bytecode['handler_cpu_ms']['median']} ms), "
         f"{without['handler_ms']['median']} ms without it (min {without['handler_ms']['min']} ms, CPU {without['handler_cpu_ms']['median']} ms). "

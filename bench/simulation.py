@@ -1,7 +1,7 @@
 """The local endpoint's control plane without HTTP or moto: an in-memory DynamoDB and
 CloudWatch for simulated time. Same ControlPlane, same rules and errors as ``multigsi
-local``, and the same CloudWatch service and progress model (multigsi.local.cloudwatch,
-multigsi.local.metric_model), minus the wire; hours of index builds pass in milliseconds.
+local``, and the same CloudWatch service and progress model (multigsi.local.dynamodb.cloudwatch,
+multigsi.local.dynamodb.metric_model), minus the wire; hours of index builds pass in milliseconds.
 
 The clients speak boto3's interface for the calls the engine makes (describe_table,
 update_table, get_metric_data), raising botocore's ClientError as a real client would,
@@ -18,9 +18,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from multigsi.local.cloudwatch import LocalCloudWatch
-from multigsi.local.control_plane import AwsError, ControlPlane, EndpointEvent, OpKind
-from multigsi.local.metric_model import MetricModel
+from multigsi.local.dynamodb.cloudwatch import LocalCloudWatch
+from multigsi.local.dynamodb.control_plane import AwsError, ControlPlane, EndpointEvent, OpKind
+from multigsi.local.dynamodb.metric_model import MetricModel
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"

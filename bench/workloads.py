@@ -20,12 +20,12 @@ from bench.peers import Strategy
 from bench.simtime import VirtualTime
 from bench.simulation import REGION, SimulatedCloudWatch, SimulatedDynamoDB, wall
 from bench.synchrony import Synchrony, measure_synchrony
-from multigsi.engine.ownership import Ownership
+from multigsi.engine.ownership.scope import Ownership
 from multigsi.engine.progress import CloudWatchProgress, NoProgress, ProgressSource
 from multigsi.engine.reconcile import ApplyResult, Reconciler
-from multigsi.local.control_plane import ControlPlane, Timing
-from multigsi.local.metric_model import MetricModel
-from multigsi.spec.parse import parse_table_spec
+from multigsi.local.dynamodb.control_plane import ControlPlane, Timing
+from multigsi.local.dynamodb.metric_model import MetricModel
+from multigsi.model.parse import parse_table_spec
 
 MIN_BUILD, MAX_BUILD = 120.0, 3 * 3600.0
 MEDIAN_BUILD = 20 * 60.0

@@ -12,10 +12,10 @@ import random
 import uuid
 from typing import Any
 
-from multigsi.cfn.event import properties_spec
-from multigsi.cfn.handler import CustomResourceHandler
+from multigsi.cloudformation.custom_resource.handler import CustomResourceHandler
+from multigsi.cloudformation.properties import properties_spec
 from multigsi.errors import SpecError
-from multigsi.spec.parse import parse_table_spec
+from multigsi.model.parse import parse_table_spec
 
 VALID = {
     "TableName": "fuzzed",
@@ -146,8 +146,8 @@ def bad_events(rng: random.Random, response_url: str) -> dict[str, Any]:
 
 def fuzz_events(count: int, seed: int = 2) -> dict[str, Any]:
     """Malformed events through the handler, answering to the local harness's URL."""
-    from multigsi.harness.lambda_service import LambdaService
     from multigsi.local import LocalDynamoDB
+    from multigsi.local.cloudformation.lambda_service import LambdaService
 
     rng = random.Random(seed)
     result: dict[str, Any] = {

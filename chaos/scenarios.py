@@ -19,12 +19,12 @@ from chaos.invariants import definition, overlapping_index_work
 from chaos.proxy import RecordingProxy
 from chaos.refusals import index_changes, refusals
 from multigsi import MultigsiError, Ownership, Reconciler, parse_table_spec
-from multigsi.engine import aws
-from multigsi.harness import LocalCloudFormation, Stack
-from multigsi.harness.faults import HarnessFaults
+from multigsi.engine import clients as aws
 from multigsi.local import LocalDynamoDB, Timing
-from multigsi.local.faults import FaultInjector, FaultRates
-from multigsi.local.waiting import wait_for_table
+from multigsi.local.cloudformation import LocalCloudFormation, Stack
+from multigsi.local.cloudformation.faults import HarnessFaults
+from multigsi.local.dynamodb.faults import FaultInjector, FaultRates
+from multigsi.local.dynamodb.waiting import wait_for_table
 
 POOL = "abcdef"
 SERVICE_TIMEOUT = 40
@@ -242,7 +242,8 @@ def _run_cli(scenario: Scenario, url: str, outcome: Outcome) -> None:
     )
     # The clients the CLI builds: botocore's retries for reads, none for UpdateTable.
     session = aws.session(local_credentials=True)
-    reads, steps = aws.dynamodb_client(session, url), aws.dynamodb_step_client(session, url)
+    built = aws.Clients.build(session, endpoint_url=url)
+    reads, steps = built.dynamodb, built.step
     actors = 2 if scenario.two_actors else 1
     results: list[str] = [""] * actors
 

@@ -15,9 +15,9 @@ import pytest
 from botocore.config import Config
 
 from multigsi.local import LocalDynamoDB, Timing
-from multigsi.local.waiting import wait_for_table
+from multigsi.local.dynamodb.waiting import wait_for_table
 
-pytest_plugins = ["multigsi.harness.pytest_plugin"]
+pytest_plugins = ["multigsi.local.cloudformation.pytest_plugin"]
 
 BUILD_SECONDS = 1.0  # the index build time of the plugin's local_dynamodb
 # CreateTable/DeleteTable/table updates take this long here: non-zero, so every test meets
@@ -122,7 +122,7 @@ def create_table(
 
 @pytest.fixture
 def cloudformation_factory(local_cloudformation: Any) -> Any:
-    """The packaged harness fixture (multigsi.harness.pytest_plugin), under the suite's name."""
+    """The packaged harness fixture (multigsi.local.cloudformation.pytest_plugin), under the suite's name."""
     return local_cloudformation
 
 

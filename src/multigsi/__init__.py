@@ -4,7 +4,7 @@ The public surface is what ``__all__`` lists; everything else is private to the 
 Depends only on boto3/botocore: the CLI and the local endpoint are optional extras.
 """
 
-from multigsi.engine.ownership import Ownership
+from multigsi.engine.ownership.scope import Ownership
 from multigsi.engine.plan import Action, Plan, Step, make_plan
 from multigsi.engine.reconcile import ApplyResult, IndexProgress, Outcome, Reconciler
 from multigsi.errors import (
@@ -15,8 +15,8 @@ from multigsi.errors import (
     TableNotFoundError,
     TableUnavailableError,
 )
-from multigsi.spec.model import IndexSpec, TableSpec
-from multigsi.spec.parse import parse_table_spec, parse_table_specs
+from multigsi.model.parse import parse_table_spec, parse_table_specs
+from multigsi.model.table import IndexSpec, TableSpec
 
 __version__ = "0.1.0"
 

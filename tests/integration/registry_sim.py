@@ -13,12 +13,12 @@ from typing import Any
 
 import boto3
 
+from multigsi.cloudformation.resource_type.handlers import Runtime, make_resource
 from multigsi.engine.clock import FakeClock
-from multigsi.harness.registry import RegistryStandIn
 from multigsi.local import LocalDynamoDB, Timing
-from multigsi.local.control_plane import TableKey
-from multigsi.local.faults import FaultInjector
-from multigsi.registry.handlers import Runtime, make_resource
+from multigsi.local.cloudformation.resource_type_caller import RegistryStandIn
+from multigsi.local.dynamodb.control_plane import TableKey
+from multigsi.local.dynamodb.faults import FaultInjector
 
 START = 1000.0
 # A region of the simulations' own: moto keeps every test's tables in one process-wide

@@ -30,20 +30,20 @@ from aws_cdk import aws_lambda as lambda_
 
 from multigsi.cdk import Backend, GlobalSecondaryIndexes
 from multigsi.cdk.code import CACHE_ENV
-from multigsi.cfn.event import properties_spec
-from multigsi.cli.template import template as sam_template
+from multigsi.cloudformation.properties import properties_spec
+from multigsi.cloudformation.resource_type import SCHEMA_PATH, TYPE_NAME
+from multigsi.deploy.template import template as sam_template
 from multigsi.errors import SpecError
-from multigsi.harness import Stack as HarnessStack
-from multigsi.harness.registry import RegistryStack
-from multigsi.registry import SCHEMA_PATH, TYPE_NAME
-from multigsi.spec.parse import parse_table_spec
+from multigsi.local.cloudformation import Stack as HarnessStack
+from multigsi.local.cloudformation.resource_type_caller import RegistryStack
+from multigsi.model.parse import parse_table_spec
 from tests.conftest import create_table
 from tests.integration.registry_sim import simulation
 
 TABLE = "cdk-orders"
 IMPORTED = "cdk-imported"
 S, N = dynamodb.AttributeType.STRING, dynamodb.AttributeType.NUMBER
-HANDLER = "multigsi.cfn.lambda_handler"
+HANDLER = "multigsi.cloudformation.custom_resource.lambda_handler"
 EXAMPLE = Path(__file__).parent.parent.parent / "examples" / "cdk" / "app.py"
 
 
@@ -224,7 +224,7 @@ def test_the_code_is_the_zip_multigsi_package_builds(synthesized: Synthesized, l
     with zipfile.ZipFile(zip_path) as archive:
         names = set(archive.namelist())
         comment = archive.comment.decode()
-    assert "multigsi/cfn/handler.py" in names and "boto3/__init__.py" in names
+    assert "multigsi/cloudformation/custom_resource/handler.py" in names and "boto3/__init__.py" in names
     assert not any(name.startswith("multigsi/cli/") for name in names)
     assert comment.startswith("multigsi-lambda runtime=python3.12")
     staged = list(synthesized.outdir.glob("asset.*.zip"))
@@ -573,7 +573,7 @@ def test_function_options_are_refused_with_the_resource_type(lambda_cache: Path)
 
 def test_the_core_install_never_imports_the_cdk() -> None:
     """multigsi, its CLI and its Lambda handler work without the ``cdk`` extra."""
-    code = "import sys, multigsi, multigsi.cli.main, multigsi.cfn; print(sorted(m for m in sys.modules if m.split('.')[0] in ('aws_cdk', 'jsii', 'constructs') or m == 'multigsi.cdk'))"
+    code = "import sys, multigsi, multigsi.cli.main, multigsi.cloudformation.custom_resource; print(sorted(m for m in sys.modules if m.split('.')[0] in ('aws_cdk', 'jsii', 'constructs') or m == 'multigsi.cdk'))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
 

@@ -26,10 +26,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from multigsi.cfn.event import CONTINUATION_KEY
-from multigsi.cfn.handler import MAX_HOPS, CustomResourceHandler
+from multigsi.cloudformation.custom_resource.event import CONTINUATION_KEY
+from multigsi.cloudformation.custom_resource.handler import MAX_HOPS, CustomResourceHandler
 from multigsi.engine.clock import SystemClock
-from multigsi.harness.lambda_service import LambdaContext
+from multigsi.local.cloudformation.lambda_service import LambdaContext
 from tests.conftest import create_table
 from tests.integration.loopback import RecordingListener
 from tests.integration.test_cfn import properties

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from multigsi.harness import CustomResource, Stack
 from multigsi.local import LocalDynamoDB, Timing
+from multigsi.local.cloudformation import CustomResource, Stack
 from tests.conftest import create_table, gsi, make_client
 from tests.integration.test_cfn import indexes_of, properties
 
@@ -93,7 +93,7 @@ def test_3_failed_hand_off_still_cleans_up_what_the_create_made(
 def test_4_unexpected_error_after_a_change_still_cleans_up(
     cloudformation_factory: Any, client: Any, table_name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from multigsi.cfn import handler
+    from multigsi.cloudformation.custom_resource import handler
 
     create_table(client, table_name)
     real = handler.Reconciler.apply
@@ -241,11 +241,11 @@ def test_an_invocation_past_its_timeout_never_answers(local_dynamodb: LocalDynam
     retries a timed-out asynchronous invocation, and its late answers never arrive."""
     import time
 
-    from multigsi.harness import LocalCloudFormation
+    from multigsi.local.cloudformation import LocalCloudFormation
 
     def slow(event: Any, context: Any) -> Any:
         time.sleep(context.get_remaining_time_in_millis() / 1000 + 0.3)
-        from multigsi.cfn import lambda_handler
+        from multigsi.cloudformation.custom_resource import lambda_handler
 
         return lambda_handler(event, context)
 

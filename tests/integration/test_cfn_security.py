@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from multigsi.cfn import lambda_handler
-from multigsi.cfn.event import CONTINUATION_KEY
-from multigsi.cfn.handler import MAX_HOPS
-from multigsi.harness.lambda_service import LambdaContext
+from multigsi.cloudformation.custom_resource import lambda_handler
+from multigsi.cloudformation.custom_resource.event import CONTINUATION_KEY
+from multigsi.cloudformation.custom_resource.handler import MAX_HOPS
+from multigsi.local.cloudformation.lambda_service import LambdaContext
 from tests.conftest import create_table
 from tests.integration.loopback import RecordingListener
 from tests.integration.test_cfn import indexes_of, properties

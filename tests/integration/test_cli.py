@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from multigsi.local import LocalDynamoDB
-from multigsi.local.waiting import wait_for_table_gone
+from multigsi.local.dynamodb.waiting import wait_for_table_gone
 from tests.conftest import create_table, gsi
 
 SPECS = Path(__file__).parent.parent / "specs"
@@ -292,7 +292,7 @@ def test_local_rejects_bad_fault_rates() -> None:
 def test_status_shows_owners_and_apply_refuses_to_drop_a_stack_owned_index(
     endpoint: LocalDynamoDB, cloudformation_factory: Any, client: Any, table_name: str, tmp_path: Path
 ) -> None:
-    from multigsi.harness import Stack
+    from multigsi.local.cloudformation import Stack
     from tests.integration.test_cfn import properties
 
     create_table(client, table_name, indexes=[gsi("by-x", "d")])

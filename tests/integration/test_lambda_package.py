@@ -25,11 +25,11 @@ from typing import Any
 
 import pytest
 
-from multigsi.cli.bytecode import DEFAULT_VERSION, Interpreter, find_interpreter
-from multigsi.cli.package import pinned_versions, runtime_of, zip_time
-from multigsi.cli.package_contents import SERVICES
-from multigsi.harness import LocalCloudFormation, Stack
+from multigsi.deploy.bytecode import DEFAULT_VERSION, Interpreter, find_interpreter
+from multigsi.deploy.contents import SERVICES
+from multigsi.deploy.package import pinned_versions, runtime_of, zip_time
 from multigsi.local import LocalDynamoDB
+from multigsi.local.cloudformation import LocalCloudFormation, Stack
 from tests.conftest import create_table, gsi
 
 ROOT = Path(__file__).parent.parent.parent
@@ -62,8 +62,8 @@ def recording(self, service_name, *args, **kwargs):
     return original(self, service_name, *args, **kwargs)
 botocore.client.ClientCreator.create_client = recording
 
-import multigsi.cfn
-result = multigsi.cfn.lambda_handler(request["event"], Context(request["context"]))
+import multigsi.cloudformation.custom_resource
+result = multigsi.cloudformation.custom_resource.lambda_handler(request["event"], Context(request["context"]))
 outside = sorted(
     f for f in (getattr(m, "__file__", None) for m in list(sys.modules.values()))
     if f and not f.startswith((root + "/", sys.base_prefix + "/"))
@@ -213,8 +213,12 @@ def test_zip_holds_only_the_handlers_modules_and_services(built: Built) -> None:
     with zipfile.ZipFile(built.zip) as opened:
         names = opened.namelist()
     ours = [n for n in names if n.startswith("multigsi/")]
-    assert "multigsi/cfn/handler.py" in ours
-    assert not [n for n in ours if n.startswith(("multigsi/cli/", "multigsi/local/", "multigsi/harness/"))]
+    assert "multigsi/cloudformation/custom_resource/handler.py" in ours
+    assert not [
+        n
+        for n in ours
+        if n.startswith(("multigsi/cli/", "multigsi/local/", "multigsi/local/cloudformation/"))
+    ]
     assert all(n.endswith((".py", ".pyc")) for n in ours), "only modules, no data or stray files"
     assert not [n for n in names if any(part.startswith(".") for part in n.split("/"))], "no dotfiles"
     services = {n.split("/")[2] for n in names if n.startswith("botocore/data/") and n.count("/") > 2}
@@ -235,7 +239,7 @@ def test_every_client_the_handler_uses_is_created_from_the_zip_alone(built: Buil
     probe = """
 import json, sys
 sys.path.insert(0, sys.argv[1])
-import boto3, multigsi.cfn
+import boto3, multigsi.cloudformation.custom_resource
 from botocore.config import Config
 from botocore.exceptions import EndpointConnectionError
 calls = {"dynamodb": ("describe_table", {"TableName": "t"}),
@@ -326,5 +330,5 @@ def test_without_an_interpreter_of_the_runtimes_version_the_zip_has_no_bytecode(
     assert "more per cold start" in output
     with zipfile.ZipFile(archive) as opened:
         assert not [n for n in opened.namelist() if n.endswith(".pyc")]
-        assert "multigsi/cfn/handler.py" in opened.namelist()
+        assert "multigsi/cloudformation/custom_resource/handler.py" in opened.namelist()
     assert runtime_of(archive) == "python3.12"

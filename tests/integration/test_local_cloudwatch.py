@@ -19,8 +19,8 @@ from botocore.exceptions import ClientError
 from multigsi.engine.clock import SystemClock
 from multigsi.engine.progress import CloudWatchProgress
 from multigsi.local import LocalDynamoDB, Timing
-from multigsi.local.cloudwatch import SERVICE
-from multigsi.local.metric_model import REFERENCE_BUILD, MetricModel
+from multigsi.local.dynamodb.cloudwatch import SERVICE
+from multigsi.local.dynamodb.metric_model import REFERENCE_BUILD, MetricModel
 
 BUILD = 6.0
 CREDENTIALS = {"region_name": "us-east-1", "aws_access_key_id": "local", "aws_secret_access_key": "local"}

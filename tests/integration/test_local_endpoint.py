@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from multigsi.local import messages
+from multigsi.local.dynamodb import messages
 from tests.conftest import BUILD_SECONDS, create_table, wait_for_table
 
 ALL = {"ProjectionType": "ALL"}
@@ -336,7 +336,7 @@ def test_regions_are_separate(endpoint: Any, table_name: str) -> None:
 
 def test_fault_injection_answers_with_aws_errors_and_changes_nothing() -> None:
     from multigsi.local import LocalDynamoDB
-    from multigsi.local.faults import FaultInjector, FaultRates
+    from multigsi.local.dynamodb.faults import FaultInjector, FaultRates
     from tests.conftest import make_client
 
     with LocalDynamoDB(faults=FaultInjector(FaultRates(limit=1.0), seed=3)) as faulty:

@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from multigsi.local import Limits, LocalDynamoDB, Timing, messages
+from multigsi.local import Limits, LocalDynamoDB, Timing
+from multigsi.local.dynamodb import messages
 from tests.conftest import create_table, gsi, make_raw_client
 from tests.integration.test_local_endpoint import create_action, defs, describe, error_of, wait_until
 

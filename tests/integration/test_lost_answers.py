@@ -13,11 +13,11 @@ import pytest
 from multigsi import Ownership, parse_table_spec
 from multigsi.cli.options import AwsTarget
 from multigsi.cli.run import reconcilers
-from multigsi.harness import Stack
-from multigsi.harness.cloudformation import LocalCloudFormation
 from multigsi.local import LocalDynamoDB, Timing
-from multigsi.local.control_plane import EndpointEvent
-from multigsi.local.faults import FaultInjector, FaultRates
+from multigsi.local.cloudformation import Stack
+from multigsi.local.cloudformation.cloudformation import LocalCloudFormation
+from multigsi.local.dynamodb.control_plane import EndpointEvent
+from multigsi.local.dynamodb.faults import FaultInjector, FaultRates
 from tests.conftest import create_table, gsi, make_client
 
 LOST = FaultRates(lost=1.0)  # every UpdateTable: applied, then answered 500

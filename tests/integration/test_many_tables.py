@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 
 from multigsi import Outcome, Ownership, Reconciler
-from multigsi.engine.account import AccountLimits
-from multigsi.engine.many import apply_tables
+from multigsi.engine.fleet.account import AccountLimits
+from multigsi.engine.fleet.many import apply_tables
 from multigsi.engine.reconcile import ApplyResult
 from multigsi.local import Limits, LocalDynamoDB, Timing
-from multigsi.local.faults import FaultInjector, FaultRates
+from multigsi.local.dynamodb.faults import FaultInjector, FaultRates
 from tests.conftest import create_table, make_client
 from tests.integration.test_apply import spec_for
 from tests.integration.test_cli import run

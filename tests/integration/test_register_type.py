@@ -2,7 +2,7 @@
 
 AWS itself cannot run here (no account), and moto's server does not implement
 RegisterType, DescribeTypeRegistration or SetTypeDefaultVersion, so the API is
-``multigsi.harness.type_registry``: real HTTP on loopback in CloudFormation's query
+``multigsi.local.cloudformation.registry_api``: real HTTP on loopback in CloudFormation's query
 protocol and S3's REST protocol, reached through boto3's own clients
 (AWS_ENDPOINT_URL), checking inputs as AWS documents them. The package here is assembled
 from the committed schema and ``.rpdk-config`` with a small ResourceProvider.zip (the
@@ -25,10 +25,11 @@ from typing import Any
 import boto3
 import pytest
 
-from multigsi.cli.package import write_entries
-from multigsi.cli.register import LoggingConfig, RegistrationError, register_type, role_template
-from multigsi.cli.registry_package import COMMENT_PREFIX, TYPE_NAME, rpdk_config, schema_text
-from multigsi.harness.type_registry import ACCOUNT, LocalTypeRegistry
+from multigsi.deploy.package import write_entries
+from multigsi.deploy.register_type import LoggingConfig, register_type, role_template
+from multigsi.deploy.type_package import COMMENT_PREFIX, TYPE_NAME, rpdk_config, schema_text
+from multigsi.errors import RegistrationError
+from multigsi.local.cloudformation.registry_api import ACCOUNT, LocalTypeRegistry
 from tests.integration.test_templates import cfn_lint
 
 ROLE = "arn:aws:iam::123456789012:role/multigsi-type-execution"
@@ -41,7 +42,7 @@ TYPE_ARN = (
 def make_package(path: Path, *, schema: str | None = None, comment: str | None = None) -> Path:
     inner = io.BytesIO()
     with zipfile.ZipFile(inner, "w") as archive:
-        archive.writestr("multigsi/registry/handlers.py", "resource = None\n")
+        archive.writestr("multigsi/cloudformation/resource_type/handlers.py", "resource = None\n")
     entries = [
         (".rpdk-config", rpdk_config("python3.12")),
         ("ResourceProvider.zip", inner.getvalue()),

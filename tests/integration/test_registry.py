@@ -7,10 +7,10 @@ import itertools
 import json
 from typing import Any
 
-from multigsi.engine.ownership import Claim, Origin, Owner, TableRecord
-from multigsi.harness.registry import RegistryStack
-from multigsi.local.faults import FaultInjector, FaultRates
-from multigsi.registry import SCHEMA_PATH
+from multigsi.cloudformation.resource_type import SCHEMA_PATH
+from multigsi.engine.ownership.record import Claim, Origin, Owner, TableRecord
+from multigsi.local.cloudformation.resource_type_caller import RegistryStack
+from multigsi.local.dynamodb.faults import FaultInjector, FaultRates
 from tests.integration.registry_sim import simulation
 
 

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from multigsi.harness.registry import RegistryStack
-from multigsi.local.control_plane import TableKey
-from multigsi.registry.pacing import UNKNOWN_DELAY_MAX
+from multigsi.cloudformation.resource_type.pacing import UNKNOWN_DELAY_MAX
+from multigsi.local.cloudformation.resource_type_caller import RegistryStack
+from multigsi.local.dynamodb.control_plane import TableKey
 from tests.integration.registry_sim import simulation
 
 HOUR = 3600.0

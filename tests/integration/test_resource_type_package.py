@@ -3,7 +3,7 @@ as a process: the layout `cfn submit --dry-run` writes, reproducible byte for by
 only what the handlers need, and importable by a CPython of the runtime's version from the
 unpacked ResourceProvider.zip alone (``-I -S``: no site-packages).
 
-The handlers live in ``multigsi.registry.handlers`` (another branch writes them). Where
+The handlers live in ``multigsi.cloudformation.resource_type.handlers`` (another branch writes them). Where
 that module is not in this tree yet, the build runs on a copy of the source with a
 stand-in ``handlers.py`` of the same shape (a ``cloudformation_cli_python_lib.Resource``
 importing the engine); once it is, the real module is packaged and tested.
@@ -27,17 +27,18 @@ from pathlib import Path
 import pytest
 
 import multigsi
-from multigsi.cli.bytecode import Interpreter, PackageError
-from multigsi.cli.package import zip_time
-from multigsi.cli.package_contents import handler_modules
-from multigsi.cli.registry_package import (
+from multigsi.deploy.bytecode import Interpreter
+from multigsi.deploy.contents import handler_modules
+from multigsi.deploy.package import zip_time
+from multigsi.deploy.type_package import (
     ENTRY_MODULE,
     SERVICES,
     TYPE_NAME,
     build_type_package,
     type_lock_text,
 )
-from multigsi.harness.type_registry import LocalTypeRegistry
+from multigsi.errors import PackageError
+from multigsi.local.cloudformation.registry_api import LocalTypeRegistry
 from tests.integration.test_lambda_package import runtime_interpreter, unpack_read_only
 from tests.integration.test_register_type import register
 
@@ -64,12 +65,11 @@ class Built:
 
 def handler_source(scratch: Path) -> Path:
     """This tree's multigsi folder when it has the handlers, else a copy with the stand-in."""
-    if (SOURCE / "registry" / "handlers.py").is_file():
+    if (SOURCE / "cloudformation" / "resource_type" / "handlers.py").is_file():
         return SOURCE
     copy = scratch / "src" / "multigsi"
     shutil.copytree(SOURCE, copy, ignore=shutil.ignore_patterns("__pycache__"))
-    (copy / "registry" / "__init__.py").touch()
-    (copy / "registry" / "handlers.py").write_text(STAND_IN)
+    (copy / "cloudformation" / "resource_type" / "handlers.py").write_text(STAND_IN)
     return copy
 
 
@@ -113,11 +113,13 @@ def test_layout_is_what_cfn_submit_writes(built: Built) -> None:
         "typeName": TYPE_NAME,
         "language": "python312",
         "runtime": "python3.12",
-        "entrypoint": "multigsi.registry.handlers.resource",
-        "testEntrypoint": "multigsi.registry.handlers.test_entrypoint",
+        "entrypoint": "multigsi.cloudformation.resource_type.handlers.resource",
+        "testEntrypoint": "multigsi.cloudformation.resource_type.handlers.test_entrypoint",
         "settings": {"use_docker": False, "no_docker": True, "protocolVersion": "2.0.0"},
     }
-    assert schema == json.loads((built.source / "registry" / "schema.json").read_text())
+    assert schema == json.loads(
+        (built.source / "cloudformation" / "resource_type" / "schema.json").read_text()
+    )
     assert built.zip.stat().st_size < MAX_PACKAGE_BYTES
     handlers = importlib.import_module(ENTRY_MODULE)
     for key in ("entrypoint", "testEntrypoint"):  # both name something the module has
@@ -137,8 +139,14 @@ def test_provider_holds_only_what_the_handlers_need(built: Built) -> None:
     names = sorted(p.relative_to(built.provider).as_posix() for p in built.provider.rglob("*") if p.is_file())
     ours = {n for n in names if n.startswith("multigsi/") and n.endswith(".py")}
     assert ours == set(handler_modules(built.source, ENTRY_MODULE))
-    assert "multigsi/registry/handlers.py" in ours and "multigsi/engine/reconcile.py" in ours
-    assert not [n for n in names if n.startswith(("multigsi/cli/", "multigsi/local/", "multigsi/harness/"))]
+    assert (
+        "multigsi/cloudformation/resource_type/handlers.py" in ours and "multigsi/engine/reconcile.py" in ours
+    )
+    assert not [
+        n
+        for n in names
+        if n.startswith(("multigsi/cli/", "multigsi/local/", "multigsi/local/cloudformation/"))
+    ]
     assert not [n for n in names if n.startswith("multigsi/") and not n.endswith((".py", ".pyc"))]
     top = {n.split("/")[0] for n in names}
     for needed in (
@@ -172,7 +180,7 @@ def test_handler_imports_from_the_provider_zip_alone(built: Built) -> None:
 import sys
 root = sys.argv[1]
 sys.path.insert(0, root)
-import multigsi.registry.handlers as handlers
+import multigsi.cloudformation.resource_type.handlers as handlers
 from cloudformation_cli_python_lib import Resource
 assert isinstance(handlers.resource, Resource) and callable(handlers.resource)
 outside = sorted(
@@ -207,17 +215,24 @@ def test_inner_zip_is_reproducible_too(built: Built) -> None:
 def test_missing_handlers_or_schema_fail_clearly(tmp_path: Path) -> None:
     bare = tmp_path / "src" / "multigsi"
     shutil.copytree(SOURCE, bare, ignore=shutil.ignore_patterns("__pycache__", "handlers.py"))
-    with pytest.raises(PackageError, match=re.escape("multigsi.registry.handlers is not in")):
+    with pytest.raises(
+        PackageError, match=re.escape("multigsi.cloudformation.resource_type.handlers is not in")
+    ):
         build_type_package(tmp_path / "out.zip", interpreter=None, source=bare)
-    (bare / "registry" / "handlers.py").write_text(STAND_IN)
-    (bare / "registry" / "schema.json").write_text('{"typeName": "Other::Type::Name"}')
+    (bare / "cloudformation" / "resource_type" / "handlers.py").write_text(STAND_IN)
+    (bare / "registry" / "handlers.py").write_text(
+        "from multigsi.cloudformation.resource_type.handlers import resource\n"
+    )
+    (bare / "cloudformation" / "resource_type" / "schema.json").write_text(
+        '{"typeName": "Other::Type::Name"}'
+    )
     with pytest.raises(PackageError, match="typeName must be 'Multigsi::DynamoDB::GlobalSecondaryIndexes'"):
         build_type_package(tmp_path / "out.zip", interpreter=None, source=bare)
     assert not (tmp_path / "out.zip").exists()
 
 
 def test_the_built_package_registers_through_the_local_registry_api(built: Built) -> None:
-    """AWS cannot run here: the registry is multigsi.harness.type_registry over HTTP (see
+    """AWS cannot run here: the registry is multigsi.local.cloudformation.registry_api over HTTP (see
     test_register_type), which checks the package as CloudFormation needs it."""
     with LocalTypeRegistry(buckets=("artifacts",), polls_in_progress=1) as registry:
         registered = register(registry, built.zip)

@@ -78,7 +78,7 @@ def test_sam_transform_gives_a_900_second_self_invoking_function() -> None:
     properties = function["Properties"]
     assert (properties["Timeout"], properties["Handler"], properties["RecursiveLoop"]) == (
         900,
-        "multigsi.cfn.lambda_handler",
+        "multigsi.cloudformation.custom_resource.lambda_handler",
         "Terminate",
     )
     assert properties["ReservedConcurrentExecutions"] == 5
@@ -145,7 +145,7 @@ def test_role_reaches_an_old_table_after_a_replacement_only_through_the_ownershi
     and a table without this stack in that tag stays out of reach."""
     import fnmatch
 
-    from multigsi.engine.ownership import STACKS_TAG, Claim, Claims, Origin, Owner, TableRecord
+    from multigsi.engine.ownership.record import STACKS_TAG, Claim, Claims, Origin, Owner, TableRecord
 
     template = load_yaml(SHIPPED.read_text())
     conditional = [s for s in statements(template) if "Condition" in s]

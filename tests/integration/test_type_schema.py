@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft7Validator
 
-from multigsi.cli.registry_package import TYPE_NAME, rpdk_config, schema_text
+from multigsi.deploy.type_package import TYPE_NAME, rpdk_config, schema_text
 
 MAX_TIMEOUT_MINUTES = 2160  # cloudformation-cli's provider schema: 36 hours
 LONG_HANDLERS = ("create", "update", "delete")

@@ -14,10 +14,10 @@ import pytest
 from cfn_flip import load_yaml
 from jsonschema import Draft7Validator
 
-from multigsi.cli.registry_package import TYPE_NAME
+from multigsi.deploy.type_package import TYPE_NAME
 
 ROOT = Path(__file__).parent.parent.parent
-SCHEMA = ROOT / "src" / "multigsi" / "registry" / "schema.json"
+SCHEMA = ROOT / "src" / "multigsi" / "cloudformation" / "resource_type" / "schema.json"
 ORDERS = ROOT / "examples" / "orders.yaml"
 
 

@@ -13,7 +13,8 @@ from collections.abc import Callable
 import pytest
 from botocore.exceptions import ClientError
 
-from multigsi.engine.account import (
+from multigsi.engine.clock import FakeClock
+from multigsi.engine.fleet.account import (
     ACTING_SLACK,
     MAX_SLACK,
     NEAR_END,
@@ -21,13 +22,12 @@ from multigsi.engine.account import (
     AccountLimits,
     account_level,
 )
-from multigsi.engine.budget import RECOVERY_SECONDS, CallBudget
-from multigsi.engine.clock import FakeClock
-from multigsi.engine.live import IndexStatus, LiveIndex, LiveTable, Phase
+from multigsi.engine.fleet.budget import RECOVERY_SECONDS, CallBudget
+from multigsi.engine.fleet.slots import OperationSlots
 from multigsi.engine.plan import Plan
 from multigsi.engine.reconcile import IndexProgress, Observed
-from multigsi.engine.slots import OperationSlots
-from multigsi.spec.model import BillingMode, Projection, ProjectionType
+from multigsi.model.live import IndexStatus, LiveIndex, LiveTable, Phase
+from multigsi.model.table import BillingMode, Projection, ProjectionType
 
 
 def wait_until(condition: Callable[[], bool]) -> None:

@@ -11,7 +11,7 @@ from botocore.model import ServiceModel
 from botocore.parsers import create_parser
 from botocore.serialize import create_serializer
 
-from multigsi.local import cbor
+from multigsi.local.dynamodb import cbor
 
 MODEL = ServiceModel(Loader().load_service_model("cloudwatch", "service-2"), "cloudwatch")
 START = datetime.datetime(2026, 1, 1, 12, 0, tzinfo=datetime.UTC)

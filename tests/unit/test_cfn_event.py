@@ -8,16 +8,16 @@ from typing import Any
 
 import pytest
 
-from multigsi.cfn.event import (
+from multigsi.cloudformation.custom_resource.event import (
     CONTINUATION_KEY,
     MAX_HOPS,
     Continuation,
-    EventError,
     continuation_problem,
     parse_event,
     reply_request,
 )
-from multigsi.cfn.response import FAILED, Answer, body
+from multigsi.cloudformation.custom_resource.response import FAILED, Answer, body
+from multigsi.errors import EventError
 
 URL = "https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/x?X-Amz-Signature=abc"
 
@@ -138,7 +138,7 @@ def test_a_malformed_event_with_a_refused_url_gets_no_reply() -> None:
 def test_a_continuation_whose_created_list_is_not_index_names_is_refused(created: object) -> None:
     """The indexes a request created are carried from hop to hop; anything but a short list
     of index names cannot have come from this function."""
-    from multigsi.cfn.event import _continuation
+    from multigsi.cloudformation.custom_resource.event import _continuation
 
     continuation, problems = _continuation({"FirstInvokedAt": 1.0, "Hop": 1, "Created": created})
     assert continuation is None

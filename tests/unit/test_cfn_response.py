@@ -6,10 +6,18 @@ import json
 
 import pytest
 
-from multigsi.cfn.event import EventError, parse_event, service_timeout
-from multigsi.cfn.logs import redact
-from multigsi.cfn.response import FAILED, MAX_BODY_BYTES, Answer, _definite_refusal, body, refusal
-from multigsi.errors import SpecError
+from multigsi.cloudformation.custom_resource.event import parse_event
+from multigsi.cloudformation.custom_resource.logs import redact
+from multigsi.cloudformation.custom_resource.response import (
+    FAILED,
+    MAX_BODY_BYTES,
+    Answer,
+    _definite_refusal,
+    body,
+    refusal,
+)
+from multigsi.cloudformation.properties import service_timeout
+from multigsi.errors import EventError, SpecError
 
 
 @pytest.fixture(autouse=True)

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from multigsi.cfn.response_url import Refused, ResponseTarget, check, listed_loopback_hosts
+from multigsi.cloudformation.custom_resource.response_url import (
+    Refused,
+    ResponseTarget,
+    check,
+    listed_loopback_hosts,
+)
 
 BUCKET = "cloudformation-custom-resource-response-useast1"
 

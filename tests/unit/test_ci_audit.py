@@ -14,7 +14,7 @@ import pytest
 
 ROOT = Path(__file__).parent.parent.parent
 AUDIT = ROOT / ".ci" / "audit.py"
-REQUIREMENTS = ROOT / "src" / "multigsi" / "cfn" / "lambda-requirements.txt"
+REQUIREMENTS = ROOT / "src" / "multigsi" / "cloudformation" / "custom_resource" / "lambda-requirements.txt"
 
 
 def run_audit(

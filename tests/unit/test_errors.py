@@ -12,7 +12,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from multigsi.engine.errors import ErrorKind, classify
+from multigsi.engine.classify import ErrorKind, classify
 
 
 def client_error(code: str, status: int, message: str = "") -> ClientError:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from multigsi.spec.files import load_specs
+from multigsi.cli.spec_files import load_specs
 
 EXAMPLES = Path(__file__).parent.parent.parent / "examples"
 

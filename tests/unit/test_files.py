@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from multigsi.cli.intrinsics import Resolver
+from multigsi.cli.spec_files import MAX_DEPTH, MAX_VALUES, load_specs, read_document
 from multigsi.errors import SpecError
-from multigsi.spec.files import MAX_DEPTH, MAX_VALUES, load_specs, read_document
-from multigsi.spec.intrinsics import Resolver
 
 TABLE = """\
 AWSTemplateFormatVersion: "2010-09-09"

@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from multigsi.local import messages
-from multigsi.local.errors import AwsError
-from multigsi.local.table_rules import check_table_settings, check_update_table
-from multigsi.local.validation import check_request
+from multigsi.local.dynamodb import messages
+from multigsi.local.dynamodb.errors import AwsError
+from multigsi.local.dynamodb.table_rules import check_table_settings, check_update_table
+from multigsi.local.dynamodb.validation import check_request
 
 
 def refusal(operation: str, payload: Any) -> tuple[str, str]:

@@ -6,21 +6,22 @@ import re
 
 import pytest
 
-from multigsi.cfn.lifecycle import claims_for, release_for
-from multigsi.engine.ownership import (
+from multigsi.engine.ownership.policy import claims_for, release_for
+from multigsi.engine.ownership.record import (
     MAX_KEY,
     MAX_VALUE,
     STACKS_TAG,
     TAG_PREFIX,
     Claim,
     Claims,
+    Kind,
     Origin,
     Owner,
-    OwnershipError,
     TableRecord,
     claims_from_tags,
     tag_key,
 )
+from multigsi.errors import OwnershipError
 
 STACK = "arn:aws:cloudformation:us-east-1:123456789012:stack/orders/0b1c2d3e-aaaa-bbbb-cccc-123456789abc"
 OTHER = "arn:aws:cloudformation:us-east-1:123456789012:stack/reports/99999999-aaaa-bbbb-cccc-123456789abc"
@@ -33,6 +34,64 @@ def test_a_claim_round_trips_through_its_tag() -> None:
     assert claim.value() == "v1/c/0b1c2d3e-aaaa-bbbb-cccc-123456789abc/orders/Indexes/OldIndexes"
     assert Claim.parse("by-a", claim.value()) == claim
     assert claims_from_tags({tag_key("by-a"): claim.value()}, ["by-a", "by-b"]).of("by-a") == claim
+
+
+def test_a_claim_says_which_front_door_holds_it() -> None:
+    claim = Claim("by-a", ME, Origin.ADOPTED, kind=Kind.RESOURCE_TYPE)
+    assert claim.value() == "v2/a/t/0b1c2d3e-aaaa-bbbb-cccc-123456789abc/orders/Indexes"
+    assert Claim.parse("by-a", claim.value()) == claim
+    legacy = Claim.parse("by-a", "v1/a/0b1c2d3e-aaaa-bbbb-cccc-123456789abc/orders/Indexes")
+    assert legacy is not None and legacy.kind is None and legacy.owner == ME
+
+
+def test_a_long_stack_name_and_a_rename_fit_the_tag_limit() -> None:
+    """128-character stack name, a 64-character logical id taking over from another: the
+    value was 300 characters and DynamoDB refused the rename's tag."""
+    stack = f"arn:aws:cloudformation:us-east-1:123456789012:stack/{'s' * 128}/0b1c2d3e-aaaa-bbbb-cccc-123456789abc"
+    owner = Owner.of(stack, "N" * 64)
+    claim = Claim("by-a", owner, Origin.CREATED, previous="P" * 64, kind=Kind.CUSTOM_RESOURCE)
+    assert len(claim.value()) <= MAX_VALUE and ALLOWED.fullmatch(claim.value())
+    parsed = Claim.parse("by-a", claim.value())
+    assert parsed == claim and parsed.owner.logical_id == "N" * 64 and parsed.previous == "P" * 64
+
+
+def test_carried_names_fill_gaps_but_never_cover_a_recorded_claim() -> None:
+    """A hand-off note says "I created by-a": a read that shows another owner's claim wins."""
+    tags = _Tags(0)
+    other = Owner.of(OTHER, "Idx")
+    tags.tags[tag_key("by-a")] = Claim("by-a", other, Origin.ADOPTED).value()
+    record = TableRecord(tags, "arn:table")
+    record.carry([Claim("by-a", ME, Origin.CREATED), Claim("by-b", ME, Origin.CREATED)])
+    claims = record.read(["by-a", "by-b"])
+    assert claims.of("by-a") is not None and claims.of("by-a").owner == other
+    assert claims.of("by-b") == Claim("by-b", ME, Origin.CREATED)
+    assert not record.wrote_any(ME)
+
+
+def test_a_delete_removes_only_created_indexes_the_resource_lists() -> None:
+    """A claim copied onto another index (by anyone who may tag the table) is released, never acted on."""
+    claims = Claims(
+        {
+            "listed": Claim("listed", ME, Origin.CREATED),
+            "copied": Claim("copied", ME, Origin.CREATED),
+            "adopted": Claim("adopted", ME, Origin.ADOPTED),
+        }
+    )
+    going = release_for(ME, claims, lambda _: False, authorised={"listed", "adopted"})
+    assert going.delete == ("listed",) and going.unlisted == ("copied",) and going.release == ("adopted",)
+    assert set(going.forgotten) == {"listed", "copied", "adopted"}
+    assert release_for(ME, claims, lambda _: False).delete == ("copied", "listed")  # the record alone
+
+
+def test_stackless_resources_are_stacks_of_their_own() -> None:
+    """Two Cloud Control resources listing one index: the second is refused, never a takeover."""
+    first, second = Owner.stackless(), Owner.stackless()
+    assert first != second and not first.same_stack(second) and first.is_stackless
+    claims = Claims({"by-a": Claim("by-a", first, Origin.CREATED, kind=Kind.RESOURCE_TYPE)})
+    plan = claims_for(second, ["by-a"], ["by-a"], [], claims, Kind.RESOURCE_TYPE)
+    assert plan.write == () and "by-a" in plan.conflicts[0]
+    kept = release_for(first, claims, lambda _: False, authorised={"by-a"}, kind=Kind.CUSTOM_RESOURCE)
+    assert kept.delete == () and kept.forgotten == ()  # another front door's claims are not its own
 
 
 @pytest.mark.parametrize("value", ["", "v2/c/u/s/l", "v1/x/u/s/l", "v1/c/u", "anything"])
@@ -124,12 +183,12 @@ def test_write_refuses_before_passing_fifty_tags_and_aws_tags_do_not_count() -> 
 def test_a_lagging_tag_read_does_not_turn_this_requests_new_index_into_an_adopted_one() -> None:
     """ListTagsOfResource is eventually consistent: the next hop learns from the continuation
     which indexes this request created, and the record lays that over a read without them."""
-    from multigsi.cfn.event import Continuation, _continuation
+    from multigsi.cloudformation.custom_resource.event import Continuation, _continuation
 
     carried, problems = _continuation(Continuation(1.0, 3, True, ("by-a",)).to_json())
     assert problems == [] and carried is not None and carried.created == ("by-a",)
     record = TableRecord(_Tags(0), "arn:table")  # the read shows no claim yet
-    record.remember(Claim(name, ME, Origin.CREATED) for name in carried.created)
+    record.carry(Claim(name, ME, Origin.CREATED) for name in carried.created)
     claims = record.read(["by-a"])
     assert claims_for(ME, ["by-a"], ["by-a"], [], claims).write == ()
     assert claims.of("by-a") == Claim("by-a", ME, Origin.CREATED)

@@ -10,19 +10,28 @@ from pathlib import Path
 import pytest
 
 import multigsi
-from multigsi.cli.bytecode import PackageError, given_interpreter, probe
-from multigsi.cli.package import lock_file_text, pinned_versions, runtime_of, zip_time
-from multigsi.cli.package_contents import SERVICES, handler_modules, trim
+from multigsi.deploy.bytecode import given_interpreter, probe
+from multigsi.deploy.contents import SERVICES, handler_modules, trim
+from multigsi.deploy.package import lock_file_text, pinned_versions, runtime_of, zip_time
+from multigsi.errors import PackageError
 
 SOURCE = Path(multigsi.__file__).parent
 
 
 def test_handler_closure_is_the_lambda_facing_code_only() -> None:
     files = handler_modules(SOURCE)
-    assert {"multigsi/__init__.py", "multigsi/cfn/__init__.py", "multigsi/cfn/handler.py"} <= set(files)
-    assert "multigsi/engine/reconcile.py" in files and "multigsi/spec/parse.py" in files
-    assert not [f for f in files if f.startswith(("multigsi/cli/", "multigsi/local/", "multigsi/harness/"))]
-    assert "multigsi/spec/files.py" not in files  # the CLI's YAML loader
+    assert {
+        "multigsi/__init__.py",
+        "multigsi/cfn/__init__.py",
+        "multigsi/cloudformation/custom_resource/handler.py",
+    } <= set(files)
+    assert "multigsi/engine/reconcile.py" in files and "multigsi/model/parse.py" in files
+    assert not [
+        f
+        for f in files
+        if f.startswith(("multigsi/cli/", "multigsi/local/", "multigsi/local/cloudformation/"))
+    ]
+    assert "multigsi/cli/spec_files.py" not in files  # the CLI's YAML loader
     assert all(f.endswith(".py") for f in files)
 
 

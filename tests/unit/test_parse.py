@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from multigsi.errors import SpecError
-from multigsi.spec.model import KeyType, ProjectionType
-from multigsi.spec.parse import parse_table_spec, parse_table_specs
+from multigsi.model.parse import parse_table_spec, parse_table_specs
+from multigsi.model.table import KeyType, ProjectionType
 
 
 def good() -> dict[str, Any]:

@@ -6,12 +6,11 @@ from typing import Any
 
 import pytest
 
-from multigsi.engine.live import live_table_from_describe
-from multigsi.engine.ownership import Ownership
+from multigsi.engine.ownership.scope import Ownership
 from multigsi.engine.plan import Action, make_plan
-from multigsi.engine.requests import update_table_request
 from multigsi.engine.rules import problems_against_live
-from multigsi.spec.parse import parse_table_spec
+from multigsi.model.parse import parse_table_spec
+from multigsi.model.wire import live_table_from_describe
 
 CAPACITY = {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
 
@@ -136,7 +135,7 @@ def test_provisioned_throughput_change_is_an_update_with_only_what_changed() -> 
     plan = make_plan(current, desired, EVERYTHING)
     assert summary(plan) == ["~ i-a"]
     assert plan.steps[0].reason == "ProvisionedThroughput 5/5 → 10/5"
-    assert update_table_request("orders", plan.steps[0]) == {
+    assert plan.steps[0].request("orders") == {
         "TableName": "orders",
         "GlobalSecondaryIndexUpdates": [
             {
@@ -157,7 +156,7 @@ def test_on_demand_table_ignores_the_zero_provisioned_throughput_it_describes() 
 def test_create_request_sends_only_the_new_index_key_definitions() -> None:
     desired = spec(index("i-a"), index("i-b", "b"))
     plan = make_plan(live(index("i-a")), desired, EVERYTHING)
-    request = update_table_request("orders", plan.steps[0])
+    request = plan.steps[0].request("orders")
     assert request["AttributeDefinitions"] == [{"AttributeName": "b", "AttributeType": "S"}]
     assert request["GlobalSecondaryIndexUpdates"][0]["Create"]["IndexName"] == "i-b"
 

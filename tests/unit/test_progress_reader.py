@@ -14,10 +14,10 @@ from bench.simulation import SimulatedCloudWatch, wall
 
 from multigsi.engine.clock import FakeClock
 from multigsi.engine.progress import CACHE_MAX, BuildTracker, CloudWatchProgress
-from multigsi.local import cbor
-from multigsi.local.cloudwatch import CBOR_PATH, LocalCloudWatch
-from multigsi.local.control_plane import ControlPlane, IndexOperation, OpKind
-from multigsi.local.metric_model import MetricModel
+from multigsi.local.dynamodb import cbor
+from multigsi.local.dynamodb.cloudwatch import CBOR_PATH, LocalCloudWatch
+from multigsi.local.dynamodb.control_plane import ControlPlane, IndexOperation, OpKind
+from multigsi.local.dynamodb.metric_model import MetricModel
 
 KEY = ("us-east-1", "t")
 

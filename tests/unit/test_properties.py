@@ -8,13 +8,12 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from multigsi.cfn.event import properties_spec
-from multigsi.engine.live import live_table_from_describe
-from multigsi.engine.ownership import Ownership
+from multigsi.cloudformation.properties import properties_spec
+from multigsi.engine.ownership.scope import Ownership
 from multigsi.engine.plan import Action, make_plan
-from multigsi.engine.requests import create_action
 from multigsi.errors import SpecError
-from multigsi.spec.parse import parse_table_spec
+from multigsi.model.parse import parse_table_spec
+from multigsi.model.wire import create_action, live_table_from_describe
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),

@@ -13,7 +13,7 @@ from multigsi import Ownership, Reconciler, TableUnavailableError
 from multigsi.engine.clock import FakeClock
 from multigsi.engine.reconcile import CONTENTION_JITTER, Outcome, Retrying
 from multigsi.engine.waiting import POLL_INTERVAL
-from multigsi.local.control_plane import ControlPlane, Timing
+from multigsi.local.dynamodb.control_plane import ControlPlane, Timing
 
 HOURS = [2 * 3600.0, 1.5 * 3600.0, 3 * 3600.0]
 

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from multigsi.engine.live import Phase
-from multigsi.engine.plan import Plan
-from multigsi.engine.progress import Estimate
-from multigsi.engine.reconcile import ApplyResult, IndexProgress, Outcome
-from multigsi.registry.pacing import (
+from multigsi.cloudformation.resource_type.pacing import (
     ALLOCATING_DELAY,
     MAX_DELAY,
     UNKNOWN_DELAY_MAX,
@@ -14,6 +10,10 @@ from multigsi.registry.pacing import (
     poll_here,
     progress_message,
 )
+from multigsi.engine.plan import Plan
+from multigsi.engine.progress import Estimate
+from multigsi.engine.reconcile import ApplyResult, IndexProgress, Outcome
+from multigsi.model.live import Phase
 
 
 def backfilling(eta: float | None, spread: float = 0.0, percent: float | None = 40.0) -> IndexProgress:

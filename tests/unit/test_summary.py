@@ -7,9 +7,9 @@ from rich.console import Console
 
 from multigsi.cli.progress import ProgressView
 from multigsi.cli.summary import ROWS_LIMIT, TableState, remaining_seconds, summary_view
-from multigsi.engine.live import Phase
 from multigsi.engine.plan import Plan
 from multigsi.engine.reconcile import IndexProgress
+from multigsi.model.live import Phase
 
 
 def building(name: str, phase: Phase, elapsed: float, eta: float | None = None) -> tuple[IndexProgress, ...]:

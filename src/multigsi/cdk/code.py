@@ -16,9 +16,9 @@ import tempfile
 from pathlib import Path
 
 import multigsi
-from multigsi.cli.bytecode import DEFAULT_VERSION, find_interpreter
-from multigsi.cli.package import build_zip, lock_file_text
-from multigsi.cli.package_contents import handler_modules
+from multigsi.deploy.bytecode import DEFAULT_VERSION, find_interpreter
+from multigsi.deploy.contents import handler_modules
+from multigsi.deploy.package import build_zip, lock_file_text
 
 CACHE_ENV = "MULTIGSI_CDK_CACHE"  # where built zips are kept; default ~/.cache/multigsi/cdk
 

@@ -39,11 +39,11 @@ from constructs import Construct, IValidation
 
 from multigsi.cdk.provider import Provider, ProviderOptions
 from multigsi.cdk.shapes import check
-from multigsi.cfn.event import service_timeout as checked_service_timeout
-from multigsi.cli.template import DEFAULT_RESERVED_CONCURRENCY, check_table_name
+from multigsi.cloudformation.properties import service_timeout as checked_service_timeout
+from multigsi.cloudformation.resource_type import TYPE_NAME
+from multigsi.deploy.template import DEFAULT_RESERVED_CONCURRENCY, check_table_name
 from multigsi.errors import Problem, SpecError
-from multigsi.registry import TYPE_NAME
-from multigsi.spec.model import BillingMode
+from multigsi.model.table import BillingMode
 
 RESOURCE_TYPE = "Custom::MultiGsi"
 DEFAULT_SERVICE_TIMEOUT = Duration.hours(1)

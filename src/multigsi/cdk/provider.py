@@ -1,7 +1,7 @@
 """The one provider function per stack that every ``GlobalSecondaryIndexes`` in it shares.
 
 It is what ``multigsi template`` writes, built from the same pieces: the role's statements
-come from ``multigsi.cli.template`` (``stack_statements`` once, ``table_statement`` once per
+come from ``multigsi.deploy.template`` (``stack_statements`` once, ``table_statement`` once per
 table a construct names, added as constructs appear), the function's settings from its
 constants, and the code is the zip ``multigsi package`` builds (``multigsi.cdk.code``). So
 the role is scoped exactly as the SAM template's: the tables the stack's constructs name,
@@ -25,8 +25,8 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from multigsi.cdk.code import lambda_zip
-from multigsi.cli.package import runtime_of
-from multigsi.cli.template import (
+from multigsi.deploy.package import runtime_of
+from multigsi.deploy.template import (
     DEFAULT_RESERVED_CONCURRENCY,
     DEFAULT_RUNTIME,
     FUNCTION_TIMEOUT,
@@ -37,7 +37,7 @@ from multigsi.cli.template import (
 from multigsi.errors import Problem, SpecError
 
 PROVIDER_ID = "MultigsiProvider"  # the singleton's id, directly under the stack
-HANDLER = "multigsi.cfn.lambda_handler"
+HANDLER = "multigsi.cloudformation.custom_resource.lambda_handler"
 MEMORY_MB = 256
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH  # the SAM template's 30 days
 

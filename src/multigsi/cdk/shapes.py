@@ -23,8 +23,8 @@ from aws_cdk import Token
 from aws_cdk import aws_dynamodb as dynamodb
 
 from multigsi.errors import Problem, SpecError
-from multigsi.spec.model import BillingMode, TableSpec
-from multigsi.spec.parse import parse_table_spec
+from multigsi.model.parse import parse_table_spec
+from multigsi.model.table import BillingMode, TableSpec
 
 ATTRIBUTE_TYPES = {"STRING": "S", "NUMBER": "N", "BINARY": "B"}
 # What CDK's Table gives an index of a PROVISIONED table when no capacity is given.

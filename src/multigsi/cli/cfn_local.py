@@ -9,10 +9,10 @@ from typing import Any
 from rich.console import Console
 
 from multigsi.cli.options import AwsTarget
-from multigsi.harness import LocalCloudFormation, Stack
+from multigsi.cli.spec_files import read_document
 from multigsi.local import LocalDynamoDB, Timing
-from multigsi.local.waiting import wait_for_table
-from multigsi.spec.files import read_document
+from multigsi.local.cloudformation import LocalCloudFormation, Stack
+from multigsi.local.dynamodb.waiting import wait_for_table
 
 
 def run_events(
@@ -20,7 +20,7 @@ def run_events(
 ) -> int:
     documents = [(path, read_document(Path(path))) for path in paths]
     with LocalDynamoDB(timing=Timing(build_seconds=build_seconds)) as endpoint:
-        client = AwsTarget("us-east-1", None, endpoint.url, local_credentials=True).clients()[0]
+        client = AwsTarget("us-east-1", None, endpoint.url, local_credentials=True).clients().dynamodb
         if create_table:
             for table in sorted(
                 {str(d.get("ResourceProperties", {}).get("TableName")) for _, d in documents}

@@ -18,11 +18,12 @@ from multigsi.cli import render
 from multigsi.cli.console import print_table
 from multigsi.cli.options import AwsTarget
 from multigsi.cli.run import EXIT_OK, execute_apply
-from multigsi.engine.ownership import Ownership, owners_of
+from multigsi.engine.ownership.record import owners_of
+from multigsi.engine.ownership.scope import Ownership
 from multigsi.engine.reconcile import Reconciler
 from multigsi.local import LocalDynamoDB, Timing
-from multigsi.local.waiting import wait_for_table
-from multigsi.spec.parse import parse_table_spec
+from multigsi.local.dynamodb.waiting import wait_for_table
+from multigsi.model.parse import parse_table_spec
 
 TABLE = "demo-orders"
 S, N = "S", "N"
@@ -131,7 +132,7 @@ def run_demo(console: Console, *, indexes: int, items: int, build_seconds: float
         target = AwsTarget(
             region="us-east-1", profile=None, endpoint_url=endpoint.url, local_credentials=True
         )
-        client = target.clients()[0]
+        client = target.clients().dynamodb
         console.print(
             f"[bold]multigsi demo[/] — local DynamoDB at {endpoint.url}, index builds take {build_seconds:g}s."
         )

@@ -17,13 +17,14 @@ from multigsi.cli.exits import Exit, help_epilog
 from multigsi.cli.failures import explain
 from multigsi.cli.options import AwsTarget, aws_options, spec_options
 from multigsi.cli.run import execute_apply, missing_table, plans_for, report_retry
-from multigsi.engine.account import DEFAULT_CALLS_PER_SECOND
-from multigsi.engine.live import LiveTable
-from multigsi.engine.ownership import Claims, Ownership, owners_of
+from multigsi.engine.fleet.account import DEFAULT_CALLS_PER_SECOND
+from multigsi.engine.fleet.slots import DEFAULT_MAX_OPERATIONS
+from multigsi.engine.ownership.record import Claims, owners_of
+from multigsi.engine.ownership.scope import Ownership
 from multigsi.engine.reconcile import Reconciler
-from multigsi.engine.slots import DEFAULT_MAX_OPERATIONS
 from multigsi.errors import MultigsiError, TableNotFoundError
-from multigsi.spec.model import TableSpec
+from multigsi.model.live import LiveTable
+from multigsi.model.table import TableSpec
 
 
 class MultigsiGroup(click.Group):
@@ -209,13 +210,13 @@ def status(
     """Show the live indexes of the tables in SPEC, or of --table NAME, with each index's
     owner: the CloudFormation stack and logical id that created or adopted it, or
     "unmanaged"."""
-    from multigsi.spec.files import load_specs
+    from multigsi.cli.spec_files import load_specs
 
     if not spec and not tables:
         raise click.UsageError("give a SPEC file or --table NAME")
     specs = load_specs(spec, logical_id=logical_id) if spec else ()
     names = [s.table_name for s in specs] + list(tables)
-    reconciler = Reconciler(target.clients()[0], observer=report_retry)
+    reconciler = Reconciler(target.clients().dynamodb, observer=report_retry)
     try:
         lives = [reconciler.read(name) for name in names]
     except TableNotFoundError as error:
@@ -310,7 +311,7 @@ def local(
     AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:8000.
     """
     from multigsi.local import Limits, LocalDynamoDB, Timing
-    from multigsi.local.faults import FaultInjector, FaultRates, FaultSpecError
+    from multigsi.local.dynamodb.faults import FaultInjector, FaultRates, FaultSpecError
 
     try:
         injector = FaultInjector(FaultRates.parse(faults), fault_seed) if faults else None
@@ -381,27 +382,27 @@ def package(output: str | None, python: str | None, resource_type: bool) -> None
     """Build the Lambda deployment zip for the custom resource, or with --resource-type the
     resource type's schema handler package.
 
-    The zip contains the handler (multigsi.cfn.lambda_handler) with the modules it imports, a
+    The zip contains the handler (multigsi.cloudformation.custom_resource.lambda_handler) with the modules it imports, a
     pinned recent boto3/botocore (installed by hash) trimmed to the services the handler
     calls, and bytecode compiled by a CPython of the runtime's version. Needs PyPI access
     (pip). `multigsi template --package ZIP` declares the runtime the zip was built for.
 
     \b
     The resource type's package is what `cfn submit --dry-run` writes: .rpdk-config,
-    schema.json and ResourceProvider.zip (multigsi.registry.handlers.resource with the
+    schema.json and ResourceProvider.zip (multigsi.cloudformation.resource_type.handlers.resource with the
     modules it imports, cloudformation-cli-python-lib and boto3, pinned by hash).
     """
     from pathlib import Path
 
     if resource_type:
-        from multigsi.cli.bytecode import DEFAULT_VERSION, find_interpreter, given_interpreter
-        from multigsi.cli.registry_package import build_type_package, report
+        from multigsi.deploy.bytecode import DEFAULT_VERSION, find_interpreter, given_interpreter
+        from multigsi.deploy.type_package import build_type_package, report
 
         interpreter = given_interpreter(python) if python else find_interpreter(DEFAULT_VERSION)
         built = build_type_package(Path(output or "dist/multigsi-resource-type.zip"), interpreter=interpreter)
         click.echo(report(built, interpreter))
         return
-    from multigsi.cli.package import build_and_report
+    from multigsi.deploy.package import build_and_report
 
     click.echo(build_and_report(Path(output or "dist/multigsi-lambda.zip"), python))
 
@@ -467,10 +468,10 @@ def template(
     from cfn_flip import dump_yaml
 
     from multigsi.cli.demo import demo_spec
-    from multigsi.cli.template import DEFAULT_RUNTIME, check_table_name, ordered, reserved
-    from multigsi.cli.template import template as build
-    from multigsi.spec.files import load_specs
-    from multigsi.spec.parse import parse_table_spec
+    from multigsi.cli.spec_files import load_specs
+    from multigsi.deploy.template import DEFAULT_RUNTIME, check_table_name, ordered, reserved
+    from multigsi.deploy.template import template as build
+    from multigsi.model.parse import parse_table_spec
 
     if table_name is not None:
         check_table_name(table_name, "--table-name")
@@ -483,7 +484,7 @@ def template(
         table_spec = parse_table_spec(raw)
     command = " ".join(["multigsi template", *sys.argv[2:]]) if len(sys.argv) > 1 else "multigsi template"
     if resource_type:
-        from multigsi.cli.template import type_template
+        from multigsi.deploy.template import type_template
 
         if package_zip or service_timeout != 3600:
             raise click.UsageError(
@@ -499,7 +500,7 @@ def template(
     if package_zip:
         from pathlib import Path
 
-        from multigsi.cli.package import runtime_of
+        from multigsi.deploy.package import runtime_of
 
         runtime = runtime_of(Path(package_zip)) or ""
         if not runtime:
@@ -583,9 +584,9 @@ def register_type(
 
     from cfn_flip import dump_yaml
 
-    from multigsi.cli import register
-    from multigsi.cli.template import ordered
-    from multigsi.engine import aws
+    from multigsi.deploy import register_type as register
+    from multigsi.deploy.template import ordered
+    from multigsi.engine import clients as aws
 
     path = Path(package_zip)
     data = register.check_package(path)

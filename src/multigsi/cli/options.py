@@ -16,10 +16,10 @@ from urllib.parse import urlsplit
 import click
 
 from multigsi.cli import failures
-from multigsi.engine import aws
-from multigsi.engine.ownership import Ownership
-from multigsi.spec.files import load_specs
-from multigsi.spec.model import TableSpec
+from multigsi.cli.spec_files import load_specs
+from multigsi.engine import clients as aws
+from multigsi.engine.ownership.scope import Ownership
+from multigsi.model.table import TableSpec
 
 # A loopback endpoint answers at once or not at all.
 LOCAL_CONNECT_SECONDS = 2.0
@@ -33,25 +33,21 @@ class AwsTarget:
     # Only for the built-in local endpoint, which accepts any credentials.
     local_credentials: bool = False
 
-    def clients(self) -> tuple[Any, Any, Any]:
-        """(dynamodb, dynamodb for UpdateTable without automatic retries, cloudwatch) clients.
-        One session: boto3 sessions are not thread-safe to create clients from concurrently,
-        clients are safe to share.
+    def clients(self) -> aws.Clients:
+        """The clients of one session (``multigsi.engine.clients.Clients``).
 
         A local endpoint that refuses connections fails here at once, instead of after
         botocore's and the loop's retries (about 15 s) meant for a remote service."""
         session = aws.session(self.profile, self.region, local_credentials=self.local_credentials)
         try:
-            dynamodb = aws.dynamodb_client(session, self.endpoint_url)
-            steps = aws.dynamodb_step_client(session, self.endpoint_url)
-            cloudwatch = aws.cloudwatch_client(session, self.endpoint_url)
+            clients = aws.Clients.build(session, endpoint_url=self.endpoint_url)
         except ValueError as error:  # botocore: "Invalid endpoint: ..." from AWS_ENDPOINT_URL_*
             raise click.ClickException(
                 f"{error}: an endpoint URL needs http:// or https:// "
                 "(check --endpoint-url, AWS_ENDPOINT_URL_DYNAMODB and AWS_ENDPOINT_URL)"
             ) from None
-        _refuse_closed_local_port(dynamodb.meta.endpoint_url)
-        return dynamodb, steps, cloudwatch
+        _refuse_closed_local_port(clients.dynamodb.meta.endpoint_url)
+        return clients
 
 
 def _refuse_closed_local_port(url: str) -> None:

@@ -8,12 +8,11 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from multigsi.engine.live import LiveTable
-from multigsi.engine.ownership import Claims
+from multigsi.engine.ownership.record import Claims
 from multigsi.engine.plan import Action, Plan, Step
 from multigsi.engine.reconcile import ApplyResult, IndexProgress
-from multigsi.engine.requests import update_table_request
-from multigsi.spec.model import KeyElement, KeyType
+from multigsi.model.live import LiveTable
+from multigsi.model.table import KeyElement, KeyType
 
 STYLE = {"+": "green", "-": "red", "~": "yellow", "-/+": "magenta"}
 
@@ -63,7 +62,7 @@ def step_json(table_name: str, step: Step) -> dict[str, Any]:
         "index": step.index_name,
         "reason": step.reason,
         "replacement": step.replacement,
-        "request": update_table_request(table_name, step),
+        "request": step.request(table_name),
     }
 
 

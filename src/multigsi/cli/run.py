@@ -19,17 +19,18 @@ from multigsi.cli.exits import Exit
 from multigsi.cli.failures import where
 from multigsi.cli.options import AwsTarget
 from multigsi.cli.progress import ProgressView
-from multigsi.engine.account import DEFAULT_CALLS_PER_SECOND, AccountLimits
 from multigsi.engine.clock import SystemClock
-from multigsi.engine.live import LiveTable
-from multigsi.engine.many import apply_tables
-from multigsi.engine.ownership import Ownership, owners_of
+from multigsi.engine.fleet.account import DEFAULT_CALLS_PER_SECOND, AccountLimits
+from multigsi.engine.fleet.many import apply_tables
+from multigsi.engine.fleet.slots import DEFAULT_MAX_OPERATIONS
+from multigsi.engine.ownership.record import owners_of
+from multigsi.engine.ownership.scope import Ownership
 from multigsi.engine.plan import Plan
 from multigsi.engine.progress import CloudWatchProgress
 from multigsi.engine.reconcile import ApplyResult, Event, Observer, Outcome, Reconciler, Retrying
-from multigsi.engine.slots import DEFAULT_MAX_OPERATIONS
 from multigsi.errors import TableNotFoundError
-from multigsi.spec.model import TableSpec
+from multigsi.model.live import LiveTable
+from multigsi.model.table import TableSpec
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = Exit.OK, Exit.ERROR, Exit.CHANGES
 EXIT_INCOMPLETE, EXIT_UNCONFIRMED, EXIT_INTERRUPTED = Exit.INCOMPLETE, Exit.UNCONFIRMED, Exit.INTERRUPTED
@@ -52,7 +53,8 @@ def reconcilers(
     budget and operation slots; default: a fresh one with the default limits). UpdateTable
     goes through its own client without botocore's retries: it is not idempotent."""
     limits = limits or AccountLimits()
-    dynamodb, steps, cloudwatch = target.clients()
+    clients = target.clients()
+    dynamodb, steps, cloudwatch = clients.dynamodb, clients.step, clients.cloudwatch
     dynamodb = limits.wrap(dynamodb)
     steps = limits.wrap(steps)
     limits.attach(cloudwatch)
@@ -163,7 +165,7 @@ def execute_apply(
 def owned_and_doomed(target: AwsTarget, plans: list[tuple[LiveTable, Plan]]) -> list[str]:
     """Indexes the plans would delete or replace that a CloudFormation resource owns."""
     found = []
-    client = target.clients()[0]
+    client = target.clients().dynamodb
     for live, plan in plans:
         doomed = [step.index_name for step in plan.steps if step.destructive]
         if not doomed:

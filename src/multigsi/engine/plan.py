@@ -10,16 +10,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
-from multigsi.engine.live import IndexStatus, LiveIndex, LiveTable
-from multigsi.engine.ownership import Ownership
-from multigsi.spec.model import (
+from multigsi.engine.ownership.scope import Ownership
+from multigsi.model import wire
+from multigsi.model.live import IndexStatus, LiveIndex, LiveTable
+from multigsi.model.table import (
     AttributeDefinition,
     BillingMode,
     IndexSpec,
     OnDemandThroughput,
     ProvisionedThroughput,
     TableSpec,
+    ThroughputChange,
     WarmThroughput,
 )
 
@@ -28,15 +31,6 @@ class Action(StrEnum):
     CREATE = "create"
     DELETE = "delete"
     UPDATE = "update"
-
-
-@dataclass(frozen=True)
-class ThroughputChange:
-    """What an UPDATE step changes; ``None`` members stay as they are."""
-
-    provisioned_throughput: ProvisionedThroughput | None = None
-    on_demand_throughput: OnDemandThroughput | None = None
-    warm_throughput: WarmThroughput | None = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +56,16 @@ class Step:
 
     def describe(self) -> str:
         return f"{self.action} {self.index_name} ({self.reason})"
+
+    def request(self, table_name: str) -> dict[str, Any]:
+        """The keyword arguments of the one UpdateTable call this step is (``model.wire``)."""
+        if self.action is Action.DELETE:
+            return wire.delete_index_request(table_name, self.index_name)
+        if self.action is Action.CREATE:
+            assert self.index is not None, "a create step carries its index"
+            return wire.create_index_request(table_name, self.index, self.attribute_definitions)
+        assert self.change is not None, "an update step carries its change"
+        return wire.update_index_request(table_name, self.index_name, self.change)
 
 
 @dataclass(frozen=True)

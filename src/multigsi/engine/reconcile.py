@@ -16,22 +16,24 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from multigsi.engine.classify import ErrorKind, classify
 from multigsi.engine.clock import Clock, SystemClock
-from multigsi.engine.errors import ErrorKind, classify
-from multigsi.engine.live import UNAVAILABLE_TABLE_STATUSES, LiveTable, Phase, live_table_from_describe
-from multigsi.engine.ownership import Ownership
+from multigsi.engine.ownership.scope import Ownership
 from multigsi.engine.plan import Action, Plan, Step, make_plan
 from multigsi.engine.progress import BuildTracker, Estimate, NoProgress, ProgressSource
-from multigsi.engine.requests import update_table_request
+from multigsi.engine.retry import backoff_delay, retry_until_deadline
 from multigsi.engine.rules import problems_against_live
-from multigsi.engine.waiting import MultigsiWaitPolicy, WaitPolicy, backoff_delay
+from multigsi.engine.waiting import MultigsiWaitPolicy, WaitPolicy
 from multigsi.errors import (
+    ReadOutOfTime,
     SpecError,
     StepFailedError,
     TableNotFoundError,
     TableUnavailableError,
 )
-from multigsi.spec.model import TableSpec
+from multigsi.model.live import UNAVAILABLE_TABLE_STATUSES, LiveTable, Phase
+from multigsi.model.table import TableSpec
+from multigsi.model.wire import live_table_from_describe
 
 STEP_MARGIN = 0.25  # never issue a step closer than this to the deadline (an UpdateTable takes ms)
 MAX_STALE_RETRIES = 5  # "already exists"/"not found" more often than this: our view is wrong
@@ -102,10 +104,6 @@ class ApplyResult:
         return self.outcome is Outcome.CONVERGED
 
 
-class ReadOutOfTime(Exception):
-    """A read kept failing transiently and the deadline came first."""
-
-
 Event = Observed | StepIssued | Retrying
 Observer = Callable[[Event], None]
 
@@ -121,7 +119,7 @@ class Reconciler:
     source.
 
     ``step_client`` sends UpdateTable (``client`` when None). Give it a client without
-    automatic retries (``multigsi.engine.aws.dynamodb_step_client``): UpdateTable is not
+    automatic retries (``multigsi.engine.clients.dynamodb_step_client``): UpdateTable is not
     idempotent, and after any failed one the loop re-reads the table before sending again."""
 
     client: Any
@@ -135,28 +133,41 @@ class Reconciler:
     def read(self, table_name: str, deadline: float | None = None) -> LiveTable:
         """One DescribeTable, with the loop's own retry for transient trouble (never
         sleeping past ``deadline``: then the trouble is raised as it is)."""
-        attempt = 0
-        while True:
-            try:
-                return live_table_from_describe(self.client.describe_table(TableName=table_name)["Table"])
-            except Exception as error:
-                classified = classify(error)
-                if classified.code == "ResourceNotFoundException":
-                    raise TableNotFoundError(table_name) from error
-                if not classified.retryable or attempt >= MAX_STALE_RETRIES:
-                    raise StepFailedError(
-                        table_name,
-                        "DescribeTable",
-                        classified.code,
-                        classified.message,
-                        transient=classified.retryable,
-                    ) from error
-                delay = backoff_delay(attempt, self.rng)
-                if deadline is not None and self.clock.now() + delay > deadline:
-                    raise ReadOutOfTime from error
-                self.observer(Retrying(table_name, None, classified.code, classified.message, delay))
-                self.clock.sleep(delay)
-                attempt += 1
+        tries = [0]
+
+        def describe() -> LiveTable:
+            tries[0] += 1
+            return live_table_from_describe(self.client.describe_table(TableName=table_name)["Table"])
+
+        def retryable(error: Exception) -> bool:
+            return classify(error).retryable and tries[0] <= MAX_STALE_RETRIES
+
+        def report(error: Exception, delay: float) -> None:
+            classified = classify(error)
+            self.observer(Retrying(table_name, None, classified.code, classified.message, delay))
+
+        try:
+            return retry_until_deadline(
+                describe,
+                retryable=retryable,
+                clock=self.clock,
+                rng=self.rng,
+                deadline=deadline,
+                on_retry=report,
+            )
+        except Exception as error:
+            classified = classify(error)
+            if classified.code == "ResourceNotFoundException":
+                raise TableNotFoundError(table_name) from error
+            if classified.retryable and tries[0] <= MAX_STALE_RETRIES:
+                raise ReadOutOfTime(f"reading table {table_name}") from error  # the deadline came first
+            raise StepFailedError(
+                table_name,
+                "DescribeTable",
+                classified.code,
+                classified.message,
+                transient=classified.retryable,
+            ) from error
 
     def plan(
         self, spec: TableSpec, ownership: Ownership, deadline: float | None = None
@@ -272,7 +283,7 @@ class Reconciler:
             jittered_at = None
             refreshed = False
             try:
-                (self.step_client or self.client).update_table(**update_table_request(spec.table_name, step))
+                (self.step_client or self.client).update_table(**step.request(spec.table_name))
             except Exception as error:
                 classified = classify(error)
                 if classified.kind is ErrorKind.PERMANENT or (

@@ -6,11 +6,11 @@ Checked before every step, so a bad spec never reaches UpdateTable.
 
 from __future__ import annotations
 
-from multigsi.engine.live import LiveTable
-from multigsi.engine.ownership import Ownership
+from multigsi.engine.ownership.scope import Ownership
 from multigsi.errors import Problem
-from multigsi.spec import limits
-from multigsi.spec.model import BillingMode, TableSpec
+from multigsi.model import limits
+from multigsi.model.live import LiveTable
+from multigsi.model.table import BillingMode, TableSpec
 
 
 def problems_against_live(spec: TableSpec, live: LiveTable, ownership: Ownership) -> list[Problem]:

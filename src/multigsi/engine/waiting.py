@@ -55,9 +55,6 @@ SPEND_HORIZON = 60.0  # overdue, or the shortest horizon the bank is spread over
 LINDY = 1.0  # no usable estimate: expect the wait to last as long again as it has lasted
 JITTER = 0.1  # ± share of the allocating interval, so tables drift apart
 
-BACKOFF_BASE = 0.5
-BACKOFF_CAP = 10.0
-
 
 class WaitPolicy(Protocol):
     # How many settled reads in a row before acting on them (1: act on the first).
@@ -127,9 +124,3 @@ class MultigsiWaitPolicy:
             return POLL_INTERVAL
         spread_out = horizon / (self._bank + BUDGET * horizon)
         return min(POLL_INTERVAL, max(NEAR_POLL_INTERVAL, spread_out))
-
-
-def backoff_delay(attempt: int, rng: random.Random) -> float:
-    """Exponential backoff with jitter: attempt 0 → 0.25-0.5 s, capped at 5-10 s."""
-    ceiling = min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt)
-    return rng.uniform(ceiling / 2, ceiling)

@@ -5,9 +5,9 @@ times, one create/delete at a time, AWS's errors) and ``server`` applies it at t
 level, so any AWS SDK can talk to it. Nothing here imports the engine.
 """
 
-from multigsi.local.control_plane import ControlPlane, EndpointEvent, Timing
-from multigsi.local.errors import AwsError
-from multigsi.local.server import LocalDynamoDB
-from multigsi.local.tables import Limits
+from multigsi.local.dynamodb.control_plane import ControlPlane, EndpointEvent, Timing
+from multigsi.local.dynamodb.errors import AwsError
+from multigsi.local.dynamodb.server import LocalDynamoDB
+from multigsi.local.dynamodb.tables import Limits
 
 __all__ = ["AwsError", "ControlPlane", "EndpointEvent", "Limits", "LocalDynamoDB", "Timing"]

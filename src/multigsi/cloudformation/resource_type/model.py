@@ -1,0 +1,175 @@
+"""The resource model: the identifier, who a request may act for, and what Read reports.
+
+The properties are CloudFormation's own shapes, parsed by
+``multigsi.cloudformation.properties.properties_spec`` exactly as for ``Custom::MultiGsi``.
+The identifier names the table and the owner recorded in its tags
+(``multigsi.engine.ownership.record``), so Read and Delete work from the identifier alone,
+as the protocol requires::
+
+    Id = <TableName>/<stack name>/<stack uuid>/<logical id>
+
+A resource made without a stack (the Cloud Control API: no stack id, no logical id) is a
+stack of its own: ``<TableName>/-/<random uuid>/CloudControl``, the uuid made at its Create.
+
+An identifier is never trusted for what it says alone. It must parse (the schema's pattern
+and every part checked), its table must be the request's TableName, and the owner it names
+must be the one the request may act for: with a stack, this request's stack and logical id;
+without one, a stack-less owner. Claims the custom resource holds are never the type's.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from multigsi.engine.ownership.record import NO_STACK, STACKLESS_LOGICAL_ID, UUID_PATTERN, Owner
+from multigsi.errors import ResourceMissingError
+from multigsi.model import limits, wire
+from multigsi.model.live import LiveTable
+
+STACK_NAME = re.compile(r"[A-Za-z0-9._-]{1,128}")
+STACK_UUID = re.compile(rf"(?:{UUID_PATTERN.pattern}|[0-9a-f]{{32}})")  # a stack's uuid, or the hash fallback
+LOGICAL_ID = re.compile(r"[A-Za-z0-9]{1,64}|=[0-9a-f]{32}")  # an id, or the hash of a long one
+# The schema's pattern for Id (schema.json), checked against this module by a test.
+ID_PATTERN = (
+    r"^[a-zA-Z0-9_.-]{3,255}/[A-Za-z0-9._-]{1,128}/"
+    r"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{32})/"
+    r"([A-Za-z0-9]{1,64}|=[0-9a-f]{32})$"
+)
+WRITE_ONLY_INDEX_PROPERTIES = ("WarmThroughput",)
+
+
+@dataclass(frozen=True)
+class ResourceId:
+    table_name: str
+    owner: Owner
+
+    def __str__(self) -> str:
+        o = self.owner
+        return f"{self.table_name}/{o.stack_name}/{o.stack_uuid}/{o.logical_id}"
+
+    @classmethod
+    def parse(cls, value: object) -> ResourceId | None:
+        """None for anything this type cannot have written."""
+        if not isinstance(value, str) or not re.fullmatch(ID_PATTERN, value):
+            return None
+        table, name, stack_uuid, logical = value.split("/")
+        if not limits.NAME_PATTERN.fullmatch(table) or not STACK_NAME.fullmatch(name):
+            return None
+        if name == NO_STACK and (logical != STACKLESS_LOGICAL_ID or not UUID_PATTERN.fullmatch(stack_uuid)):
+            return None
+        return cls(table, Owner(stack_uuid, name, logical))
+
+
+def acting_for(
+    properties: Mapping[str, Any],
+    stack_id: str | None,
+    logical_id: str | None,
+    *,
+    created_owner: str | None = None,
+) -> ResourceId | None:
+    """The resource a request may act for, or None when the properties name no valid table.
+
+    With a stack: the request's own stack and logical id, and an Id in the model must name
+    exactly that. Without a stack: the owner of ``created_owner`` (the uuid a Create made,
+    carried in the callback context), else the Id's stack-less owner. Raises
+    ResourceMissingError for an Id this request may not act on: another stack's or logical
+    id's resource, a custom resource's, another table's."""
+    table = properties.get("TableName")
+    carried = properties.get("Id")
+    parsed = ResourceId.parse(carried) if carried is not None else None
+    if carried is not None and parsed is None:
+        raise ResourceMissingError(f"Id {str(carried)[:300]!r} is not an identifier of this type")
+    if not isinstance(table, str):
+        table = parsed.table_name if parsed is not None else None
+    if table is None or not limits.NAME_PATTERN.fullmatch(table) or not 3 <= len(table) <= 255:
+        return None
+    if parsed is not None and parsed.table_name != table:
+        raise ResourceMissingError(f"Id {parsed} names table {parsed.table_name}, not TableName {table}")
+    if stack_id:
+        mine = ResourceId(table, Owner.of(stack_id, logical_id or ""))
+        if parsed is not None and parsed.owner != mine.owner:
+            raise ResourceMissingError(f"Id {parsed} is not this stack's resource {mine.owner}")
+        return mine
+    if created_owner is not None and UUID_PATTERN.fullmatch(created_owner):
+        mine = ResourceId(table, Owner.stackless(created_owner))
+        if parsed is not None and parsed.owner != mine.owner:
+            raise ResourceMissingError(f"Id {parsed} is not the resource this operation created")
+        return mine
+    if parsed is None:
+        return None
+    if not parsed.owner.is_stackless:
+        raise ResourceMissingError(
+            f"Id {parsed} belongs to a stack's resource: without a stack only a stack-less resource can be named"
+        )
+    return parsed
+
+
+def without_id(properties: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in properties.items() if key != "Id"}
+
+
+def listed(properties: Mapping[str, Any] | None) -> tuple[str, ...] | None:
+    """The index names a model lists; None when it has no GlobalSecondaryIndexes at all
+    (a request that carries only the identifier)."""
+    indexes = (properties or {}).get("GlobalSecondaryIndexes")
+    if not isinstance(indexes, list):
+        return None
+    return tuple(
+        i["IndexName"] for i in indexes if isinstance(i, Mapping) and isinstance(i.get("IndexName"), str)
+    )
+
+
+def without_write_only(properties: Mapping[str, Any]) -> dict[str, Any]:
+    """The model a final answer may return: write-only properties are never returned
+    ("The model MUST NOT return properties defined as writeOnlyProperties")."""
+    reported = dict(properties)
+    indexes = reported.get("GlobalSecondaryIndexes")
+    if isinstance(indexes, list):
+        reported["GlobalSecondaryIndexes"] = [
+            {k: v for k, v in index.items() if k not in WRITE_ONLY_INDEX_PROPERTIES}
+            if isinstance(index, Mapping)
+            else index
+            for index in indexes
+        ]
+    return reported
+
+
+def live_model(
+    live: LiveTable,
+    owned: Iterable[str],
+    identifier: ResourceId,
+    asked: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The model Read returns: the live shape of the indexes the resource owns, the
+    definitions of their key attributes and any others the request listed that the table
+    has (Read echoes what was asked), the table's billing mode. WarmThroughput is
+    write-only (a floor; the live value may be higher) and is not reported."""
+    names = set(owned)
+    indexes = [index for index in live.indexes if index.name in names]
+    used = {element.attribute_name for index in indexes for element in index.key_schema}
+    used |= set(_asked_definitions(asked))
+    return {
+        "Id": str(identifier),
+        "TableName": live.name,
+        "BillingMode": str(live.billing_mode),
+        "AttributeDefinitions": wire.attribute_definitions(
+            d for d in live.attribute_definitions if d.name in used
+        ),
+        "GlobalSecondaryIndexes": [
+            wire.live_index_properties(index) for index in sorted(indexes, key=lambda i: i.name)
+        ],
+    }
+
+
+def _asked_definitions(asked: Mapping[str, Any] | None) -> list[str]:
+    definitions = (asked or {}).get("AttributeDefinitions")
+    if not isinstance(definitions, list):
+        return []
+    return [
+        d["AttributeName"]
+        for d in definitions
+        if isinstance(d, Mapping) and isinstance(d.get("AttributeName"), str)
+    ]

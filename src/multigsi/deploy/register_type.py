@@ -1,0 +1,224 @@
+"""`multigsi register-type`: register the resource type's schema handler package.
+
+The steps are those of cloudformation-cli's ``cfn submit`` (``Project._upload``), through
+boto3: upload the package to S3, ``RegisterType`` (type name, ``s3://`` URL, execution
+role, log configuration), wait on ``DescribeTypeRegistration`` until ``COMPLETE`` or
+``FAILED``, then ``SetTypeDefaultVersion`` to the new version (unless told not to).
+Registration is asynchronous on AWS's side and takes minutes, so the wait is bounded by a
+deadline and reports each change of status; the clock and sleep are parameters.
+
+The execution role is the one CloudFormation assumes to run the handlers: it must trust
+``resources.cloudformation.amazonaws.com`` and allow the handlers' permissions
+(``multigsi register-type --role-template`` prints a template for it, built from the
+schema's ``handlers`` section).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from multigsi.deploy.type_package import COMMENT_PREFIX, TYPE_NAME
+from multigsi.errors import RegistrationError
+
+DEFAULT_POLL_SECONDS = 5.0  # registrations take minutes; cfn submit polls every 5 s too
+DEFAULT_TIMEOUT_SECONDS = 1800.0
+HANDLER_PRINCIPAL = "resources.cloudformation.amazonaws.com"
+
+
+@dataclass(frozen=True)
+class LoggingConfig:
+    log_role_arn: str
+    log_group_name: str
+
+
+@dataclass(frozen=True)
+class Registered:
+    type_name: str
+    type_arn: str
+    type_version_arn: str
+    registration_token: str
+    package_url: str
+    default_version_set: bool
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "TypeName": self.type_name,
+            "TypeArn": self.type_arn,
+            "TypeVersionArn": self.type_version_arn,
+            "RegistrationToken": self.registration_token,
+            "SchemaHandlerPackage": self.package_url,
+            "DefaultVersionSet": self.default_version_set,
+        }
+
+
+def check_package(path: Path) -> bytes:
+    """The bytes of a package from ``multigsi package --resource-type``, or a clear error."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            words = archive.comment.decode(errors="replace").split()
+            names = set(archive.namelist())
+    except (OSError, zipfile.BadZipFile) as error:
+        raise RegistrationError(f"--package {path}: not a readable zip ({error})") from None
+    if not words or words[0] != COMMENT_PREFIX or f"type={TYPE_NAME}" not in words:
+        raise RegistrationError(f"--package {path}: not a package from `multigsi package --resource-type`")
+    missing = {".rpdk-config", "schema.json", "ResourceProvider.zip"} - names
+    if missing:
+        raise RegistrationError(f"--package {path}: missing {', '.join(sorted(missing))}")
+    return path.read_bytes()
+
+
+def caller_account(sts: Any) -> str:
+    """The account of the credentials in use: the bucket's expected owner by default."""
+    try:
+        return str(sts.get_caller_identity()["Account"])
+    except ClientError as error:
+        raise _refused("finding this account (sts:GetCallerIdentity)", error) from error
+
+
+def _refused(step: str, error: ClientError) -> RegistrationError:
+    body = error.response.get("Error", {})
+    return RegistrationError(f"{step} refused: {body.get('Code', '?')}: {body.get('Message', '')}")
+
+
+def register_type(
+    *,
+    cloudformation: Any,
+    s3: Any,
+    package: Path,
+    bucket: str,
+    key: str,
+    execution_role_arn: str | None,
+    logging: LoggingConfig | None,
+    bucket_owner: str | None = None,
+    set_default: bool = True,
+    poll_seconds: float = DEFAULT_POLL_SECONDS,
+    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+    on_progress: Callable[[str], None] = lambda line: None,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Registered:
+    """Upload, register, wait, set the default version. Raises RegistrationError.
+
+    ``bucket_owner``: the account the bucket must belong to. S3 refuses the upload if it
+    does not (ExpectedBucketOwner), so that a mistyped or foreign bucket never receives the
+    handler code that CloudFormation then runs with the execution role."""
+    data = check_package(package)
+    url = f"s3://{bucket}/{key}"
+    owner = {"ExpectedBucketOwner": bucket_owner} if bucket_owner else {}
+    try:
+        s3.put_object(Bucket=bucket, Key=key, Body=data, **owner)
+    except ClientError as error:
+        raise _refused(f"uploading the package to {url}", error) from error
+    on_progress(f"Uploaded {package} to {url} ({len(data) / 1_000_000:.1f} MB).")
+    request: dict[str, Any] = {"Type": "RESOURCE", "TypeName": TYPE_NAME, "SchemaHandlerPackage": url}
+    if execution_role_arn:
+        request["ExecutionRoleArn"] = execution_role_arn
+    if logging is not None:
+        request["LoggingConfig"] = {
+            "LogRoleArn": logging.log_role_arn,
+            "LogGroupName": logging.log_group_name,
+        }
+    try:
+        token = cloudformation.register_type(**request)["RegistrationToken"]
+    except ClientError as error:
+        raise _refused("RegisterType", error) from error
+    on_progress(f"RegisterType accepted: registration {token}.")
+    deadline = clock() + timeout_seconds
+    last = ""
+    while True:
+        try:
+            status = cloudformation.describe_type_registration(RegistrationToken=token)
+        except ClientError as error:
+            raise _refused("DescribeTypeRegistration", error) from error
+        progress = status.get("ProgressStatus", "?")
+        line = f"{progress}: {status.get('Description', '')}".rstrip(": ")
+        if line != last:
+            on_progress(line)
+            last = line
+        if progress == "COMPLETE":
+            break
+        if progress == "FAILED":
+            raise RegistrationError(
+                f"registration {token} of {TYPE_NAME} FAILED: {status.get('Description', 'no description')}"
+            )
+        if clock() + poll_seconds > deadline:
+            raise RegistrationError(
+                f"registration {token} still {progress} after {timeout_seconds:.0f} s; it may yet finish: "
+                f"aws cloudformation describe-type-registration --registration-token {token}"
+            )
+        sleep(poll_seconds)
+    version_arn = status["TypeVersionArn"]
+    if set_default:
+        try:
+            cloudformation.set_type_default_version(Arn=version_arn)
+        except ClientError as error:
+            raise _refused("SetTypeDefaultVersion", error) from error
+        on_progress(f"Default version: {version_arn}.")
+    return Registered(TYPE_NAME, status["TypeArn"], version_arn, token, url, set_default)
+
+
+def role_template(schema: dict[str, Any]) -> dict[str, Any]:
+    """A CloudFormation template for the execution role: trusted by the registry's handler
+    principal, allowed the union of the schema's handler permissions (what cloudformation-cli
+    generates as ``resource-role.yaml``, with its session length: 70 s per minute of the
+    longest handler timeout, within IAM's 1 to 12 hours). Its ``ExecutionRoleArn`` output
+    goes to ``--execution-role-arn``."""
+    handlers = schema.get("handlers", {})
+    actions = sorted({p for handler in handlers.values() for p in handler.get("permissions", [])})
+    longest = max((h.get("timeoutInMinutes", 120) for h in handlers.values()), default=120)
+    return {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": f"The execution role CloudFormation assumes to run {TYPE_NAME}'s handlers.",
+        "Resources": {
+            "ExecutionRole": {
+                "Type": "AWS::IAM::Role",
+                "Properties": {
+                    "MaxSessionDuration": min(43200, max(3600, 70 * longest)),
+                    "AssumeRolePolicyDocument": {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Principal": {"Service": HANDLER_PRINCIPAL},
+                                "Action": "sts:AssumeRole",
+                                "Condition": {
+                                    "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
+                                    "StringLike": {
+                                        "aws:SourceArn": {
+                                            "Fn::Sub": "arn:${AWS::Partition}:cloudformation:${AWS::Region}:${AWS::AccountId}:type/resource/"
+                                            + TYPE_NAME.replace("::", "-")
+                                            + "/*"
+                                        }
+                                    },
+                                },
+                            }
+                        ],
+                    },
+                    "Policies": [
+                        {
+                            "PolicyName": "ResourceTypePolicy",
+                            "PolicyDocument": {
+                                "Version": "2012-10-17",
+                                "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}],
+                            },
+                        }
+                    ],
+                },
+            }
+        },
+        "Outputs": {"ExecutionRoleArn": {"Value": {"Fn::GetAtt": ["ExecutionRole", "Arn"]}}},
+    }
+
+
+def schema_of(package: Path) -> dict[str, Any]:
+    with zipfile.ZipFile(package) as archive:
+        schema: dict[str, Any] = json.loads(archive.read("schema.json"))
+    return schema
