@@ -94,6 +94,8 @@ def owner_json(claims: Claims | None, name: str) -> dict[str, Any] | str:
         "stack_uuid": claim.owner.stack_uuid,
         "logical_id": claim.owner.logical_id,
         "origin": str(claim.origin),
+        # which front door holds it; "unknown" for a claim written before the record said so
+        "kind": str(claim.kind) if claim.kind is not None else "unknown",
     }
 
 
