@@ -301,7 +301,7 @@ def test_status_shows_owners_and_apply_refuses_to_drop_a_stack_owned_index(
 
     shown = run(endpoint, "status", "--table", table_name)
     assert shown.returncode == 0, shown.stderr
-    assert re.search(r"by-a .*orders/Indexes \(created\)", shown.stdout), shown.stdout
+    assert re.search(r"by-a .*orders/Indexes \(created, custom resource\)", shown.stdout), shown.stdout
     assert re.search(r"by-x .*unmanaged", shown.stdout), shown.stdout
     document = json.loads(run(endpoint, "status", "--table", table_name, "--json").stdout)
     owners = {i["name"]: i["owner"] for i in document["tables"][0]["indexes"]}
