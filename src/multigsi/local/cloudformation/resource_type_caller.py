@@ -89,9 +89,12 @@ class RegistryStandIn:
     )
     stack_id: str = ""
     log: list[Invocation] = field(default_factory=list)
+    # Calls as the Cloud Control API makes them: no stack id and no logical id; the
+    # resource is known only by its primary identifier.
+    stackless: bool = False
 
     def __post_init__(self) -> None:
-        if not self.stack_id:
+        if not self.stack_id and not self.stackless:
             self.stack_id = (
                 f"arn:aws:cloudformation:{self.region}:{ACCOUNT}:stack/{self.stack_name}/{uuid.uuid4()}"
             )
@@ -125,6 +128,9 @@ class RegistryStandIn:
                 "stackTags": {},
             },
         }
+        if self.stackless:
+            del event["stackId"], event["requestData"]["logicalResourceId"]
+            event["requestData"]["systemTags"] = {}
         if context:
             event["callbackContext"] = dict(context)
         if next_token:
@@ -210,6 +216,8 @@ class RegistryStandIn:
                 )
             self.clock.sleep(invocation.delay)
             context = response.get("callbackContext") or {}
+            if isinstance(model, Mapping):
+                desired = dict(model)  # an IN_PROGRESS model is the next call's desired state
 
     def read(self, model: Mapping[str, Any], *, logical_id: str = "Indexes") -> OperationResult:
         return self.operation("READ", model, logical_id=logical_id)
