@@ -5,8 +5,10 @@ endpoint with real build times. AWS itself is the only thing not here."""
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
+import boto3
 import pytest
 
 from multigsi.local import LocalDynamoDB
@@ -316,3 +318,40 @@ def test_an_answer_the_invocation_could_not_deliver_is_sent_by_the_next_one(
     assert response.status == "SUCCESS", response.reason
     cloudformation.lambda_service.wait_idle(30)
     assert max(i.hop for i in cloudformation.lambda_service.invocations) >= 1, "a later invocation answered"
+
+
+def test_reads_throttled_to_the_end_of_a_hop_hand_off_instead_of_failing(
+    cloudformation_factory: Any, client: Any, table_name: str
+) -> None:
+    """DescribeTable throttled past this hop's retries is no failure: the next invocation
+    reads again (the resource type always did this; the custom resource answered FAILED,
+    "internal error: ReadOutOfTime"). The throttling is AWS's answer, injected on this
+    invocation's own clients only; the hop that follows is the harness's ordinary one."""
+    from botocore.exceptions import ClientError
+
+    from multigsi.cloudformation.custom_resource.handler import CustomResourceHandler, Services
+    from multigsi.engine.clients import DEADLINE_CLIENT_CONFIG
+    from multigsi.local.cloudformation.lambda_service import LambdaContext
+
+    def throttled(**_: Any) -> None:
+        error = {"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}
+        raise ClientError(error, "DescribeTable")  # type: ignore[arg-type]
+
+    def make_client(name: str) -> Any:
+        made = boto3.client(name, config=DEADLINE_CLIENT_CONFIG)
+        if name == "dynamodb":
+            made.meta.events.register("before-call.dynamodb.DescribeTable", throttled)
+        return made
+
+    create_table(client, table_name)
+    cloudformation = cloudformation_factory()
+    service = cloudformation.lambda_service
+    event = cloudformation.event("Create", properties(table_name, ("by-a", "a"), ServiceTimeout=120))
+    started = time.monotonic()
+    result = CustomResourceHandler(services=Services(make_client)).handle(
+        event, LambdaContext(service.function_name, service.arn, 6.0)
+    )
+    assert result == {"Status": "IN_PROGRESS", "HandedOff": True}, result
+    answer = cloudformation.wait_for_answer(event["RequestId"], started, 120)
+    assert answer.status == "SUCCESS", answer.reason
+    assert set(indexes_of(client, table_name)) == {"by-a"}
