@@ -130,7 +130,9 @@ def test_adopted_index_is_kept_when_the_resource_is_removed(
     stack = Stack(cloudformation_factory())
     assert stack.create(properties(table_name, ("by-a", "a"), ("by-b", "b"))).status == "SUCCESS"
     owners = tags_of(client, table_name)
-    assert owners["multigsi:gsi:by-a"].startswith("v2/a/r/") and owners["multigsi:gsi:by-b"].startswith("v2/c/r/")
+    assert owners["multigsi:gsi:by-a"].startswith("v2/a/r/") and owners["multigsi:gsi:by-b"].startswith(
+        "v2/c/r/"
+    )
     assert stack.delete().status == "SUCCESS"
     assert sorted(indexes_of(client, table_name)) == ["by-a"]
 
@@ -181,7 +183,9 @@ def test_another_stack_cannot_take_an_index_over(
     theirs = Stack(cloudformation, name="reports")
     response = theirs.create(properties(table_name, ("by-a", "a"), ("by-b", "b")))
     assert response.status == "FAILED"
-    assert "index by-a is owned by orders/Indexes (created, custom resource) in another stack" in response.reason
+    assert (
+        "index by-a is owned by orders/Indexes (created, custom resource) in another stack" in response.reason
+    )
     assert [e for e in endpoint.plane.events[before:] if e.kind == "started"] == [], "nothing changed"
     assert sorted(indexes_of(client, table_name)) == ["by-a"]
 

@@ -313,7 +313,10 @@ def test_status_shows_owners_and_apply_refuses_to_drop_a_stack_owned_index(
     spec.write_text(f"TableName: {table_name}\nAttributeDefinitions: []\nGlobalSecondaryIndexes: []\n")
     refused = run(endpoint, "apply", str(spec), "--yes")
     assert refused.returncode == 5, refused.stdout + refused.stderr
-    assert f"{table_name}.by-a is owned by CloudFormation resource orders/Indexes (created, custom resource)" in refused.stderr
+    assert (
+        f"{table_name}.by-a is owned by CloudFormation resource orders/Indexes (created, custom resource)"
+        in refused.stderr
+    )
     assert sorted(
         i["IndexName"] for i in client.describe_table(TableName=table_name)["Table"]["GlobalSecondaryIndexes"]
     ) == ["by-a", "by-x"]

@@ -15,7 +15,9 @@ from multigsi.local.cloudformation.lambda_service import LambdaContext
 from tests.conftest import create_table, gsi
 from tests.integration.test_cfn import indexes_of, properties
 
-OTHER_STACK = "arn:aws:cloudformation:us-east-1:123456789012:stack/reports/99999999-aaaa-bbbb-cccc-123456789abc"
+OTHER_STACK = (
+    "arn:aws:cloudformation:us-east-1:123456789012:stack/reports/99999999-aaaa-bbbb-cccc-123456789abc"
+)
 
 
 def tags_of(client: Any, table: str) -> dict[str, str]:

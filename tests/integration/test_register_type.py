@@ -199,8 +199,12 @@ def test_the_role_template_grants_the_handlers_permissions_to_cloudformation(tmp
     role = document["Resources"]["ExecutionRole"]["Properties"]
     (statement,) = role["AssumeRolePolicyDocument"]["Statement"]
     assert statement["Principal"] == {"Service": "resources.cloudformation.amazonaws.com"}
-    granted = set(role["Policies"][0]["PolicyDocument"]["Statement"][0]["Action"])
+    statements = role["Policies"][0]["PolicyDocument"]["Statement"]
+    granted = {action for statement in statements for action in statement["Action"]}
     assert granted == {p for handler in schema["handlers"].values() for p in handler["permissions"]}
+    (tagging,) = [s for s in statements if "dynamodb:TagResource" in s["Action"]]
+    assert tagging["Action"] == ["dynamodb:TagResource", "dynamodb:UntagResource"]
+    assert tagging["Condition"] == {"ForAllValues:StringLike": {"aws:TagKeys": ["multigsi:*"]}}
     assert role["MaxSessionDuration"] == 43200  # the longest a role session can be; handlers run up to 36 h
     path = tmp_path / "role.json"
     path.write_text(json.dumps(document))

@@ -19,7 +19,9 @@ from multigsi.local.cloudformation.resource_type_caller import RegistryStack, Re
 from tests.integration.registry_sim import Simulation, simulation
 from tests.integration.test_registry import fresh, gsi
 
-CUSTOM_STACK = "arn:aws:cloudformation:eu-south-2:123456789012:stack/orders/0b1c2d3e-aaaa-bbbb-cccc-123456789abc"
+CUSTOM_STACK = (
+    "arn:aws:cloudformation:eu-south-2:123456789012:stack/orders/0b1c2d3e-aaaa-bbbb-cccc-123456789abc"
+)
 
 
 def cloud_control(sim: Simulation) -> RegistryStandIn:

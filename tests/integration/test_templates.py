@@ -97,6 +97,7 @@ def statements(template: dict[str, Any]) -> list[dict[str, Any]]:
 def test_iam_grants_only_what_the_handler_needs() -> None:
     template = load_yaml(SHIPPED.read_text())
     granted = {}
+    tagging: dict[str, Any] = {}  # tag writes: on the named table, and only on multigsi's keys
     for statement in statements(template):
         assert statement["Effect"] == "Allow"
         actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
@@ -104,9 +105,11 @@ def test_iam_grants_only_what_the_handler_needs() -> None:
             assert "*" not in action, f"wildcard action {action}"
             if "Condition" not in statement:
                 granted[action] = statement["Resource"]
+            elif "aws:ResourceTag/multigsi:stacks" not in str(statement["Condition"]):
+                tagging[action] = statement
     assert set(granted) == {
         "dynamodb:DescribeTable", "dynamodb:UpdateTable", "cloudwatch:GetMetricData",
-        "dynamodb:ListTagsOfResource", "dynamodb:TagResource", "dynamodb:UntagResource",
+        "dynamodb:ListTagsOfResource",
         "cloudformation:DescribeStacks", "cloudformation:DescribeStackResources",
         "cloudformation:DescribeStackResource",
         "lambda:InvokeFunction", "logs:CreateLogStream", "logs:PutLogEvents",
@@ -119,6 +122,10 @@ def test_iam_grants_only_what_the_handler_needs() -> None:
     assert granted["lambda:InvokeFunction"] == {"Fn::GetAtt": ["MultigsiFunction", "Arn"]}
     assert granted["logs:PutLogEvents"] == {"Fn::GetAtt": ["MultigsiLogGroup", "Arn"]}
     assert granted["cloudwatch:GetMetricData"] == "*"  # GetMetricData has no resource-level permissions
+    assert set(tagging) == {"dynamodb:TagResource", "dynamodb:UntagResource"}
+    for statement in tagging.values():
+        assert statement["Resource"] == {"Fn::GetAtt": ["OrdersTable", "Arn"]}
+        assert statement["Condition"] == {"ForAllValues:StringLike": {"aws:TagKeys": ["multigsi:*"]}}
     role = template["Resources"]["MultigsiRole"]["Properties"]
     assert "ManagedPolicyArns" not in role
 
@@ -148,12 +155,12 @@ def test_role_reaches_an_old_table_after_a_replacement_only_through_the_ownershi
     from multigsi.engine.ownership.record import STACKS_TAG, Claim, Claims, Origin, Owner, TableRecord
 
     template = load_yaml(SHIPPED.read_text())
-    conditional = [s for s in statements(template) if "Condition" in s]
-    assert len(conditional) == 1
-    statement = conditional[0]
-    assert {"dynamodb:UpdateTable", "dynamodb:UntagResource", "dynamodb:DescribeTable"} <= set(
-        statement["Action"]
-    )
+    conditional = [s for s in statements(template) if "aws:ResourceTag/multigsi:stacks" in str(s.get("Condition"))]
+    assert len(conditional) == 2  # reads and index changes; tag writes, on multigsi's keys only
+    statement, tags = conditional
+    assert {"dynamodb:UpdateTable", "dynamodb:DescribeTable"} <= set(statement["Action"])
+    assert set(tags["Action"]) == {"dynamodb:TagResource", "dynamodb:UntagResource"}
+    assert tags["Condition"]["ForAllValues:StringLike"] == {"aws:TagKeys": ["multigsi:*"]}
     assert statement["Resource"]["Fn::Sub"].endswith(":table/*")
     ((key, pattern),) = statement["Condition"]["StringLike"].items()
     assert key == f"aws:ResourceTag/{STACKS_TAG}"

@@ -1,7 +1,7 @@
 """The one provider function per stack that every ``GlobalSecondaryIndexes`` in it shares.
 
 It is what ``multigsi template`` writes, built from the same pieces: the role's statements
-come from ``multigsi.deploy.template`` (``stack_statements`` once, ``table_statement`` once per
+come from ``multigsi.deploy.template`` (``stack_statements`` once, ``table_statements`` once per
 table a construct names, added as constructs appear), the function's settings from its
 constants, and the code is the zip ``multigsi package`` builds (``multigsi.cdk.code``). So
 the role is scoped exactly as the SAM template's: the tables the stack's constructs name,
@@ -32,7 +32,7 @@ from multigsi.deploy.template import (
     FUNCTION_TIMEOUT,
     hand_off_and_log_statements,
     stack_statements,
-    table_statement,
+    table_statements,
 )
 from multigsi.errors import Problem, SpecError
 
@@ -140,7 +140,7 @@ class Provider(Construct):
             return
         self._tables.add(table_arn)
         self.policy.add_statements(
-            iam.PolicyStatement.from_json(table_statement(table_arn, f"{table_arn}/index/*"))
+            *(iam.PolicyStatement.from_json(s) for s in table_statements(table_arn, f"{table_arn}/index/*"))
         )
 
     @property

@@ -25,6 +25,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from multigsi.deploy.template import OWN_TAG_KEYS, TAG_ACTIONS
 from multigsi.deploy.type_package import COMMENT_PREFIX, TYPE_NAME
 from multigsi.errors import RegistrationError
 
@@ -173,6 +174,7 @@ def role_template(schema: dict[str, Any]) -> dict[str, Any]:
     goes to ``--execution-role-arn``."""
     handlers = schema.get("handlers", {})
     actions = sorted({p for handler in handlers.values() for p in handler.get("permissions", [])})
+    tagging = [a for a in actions if a in TAG_ACTIONS]  # only on multigsi's own tag keys
     longest = max((h.get("timeoutInMinutes", 120) for h in handlers.values()), default=120)
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
@@ -207,7 +209,19 @@ def role_template(schema: dict[str, Any]) -> dict[str, Any]:
                             "PolicyName": "ResourceTypePolicy",
                             "PolicyDocument": {
                                 "Version": "2012-10-17",
-                                "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}],
+                                "Statement": [
+                                    {
+                                        "Effect": "Allow",
+                                        "Action": [a for a in actions if a not in tagging],
+                                        "Resource": "*",
+                                    },
+                                    {
+                                        "Effect": "Allow",
+                                        "Action": tagging,
+                                        "Resource": "*",
+                                        "Condition": OWN_TAG_KEYS,
+                                    },
+                                ],
                             },
                         }
                     ],

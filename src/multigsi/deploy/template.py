@@ -33,13 +33,11 @@ from multigsi.model.table import TableSpec
 from multigsi.model.wire import create_action
 
 DEMO_TABLE_LOGICAL_ID = "OrdersTable"
-TABLE_ACTIONS = [
-    "dynamodb:DescribeTable",
-    "dynamodb:UpdateTable",
-    "dynamodb:ListTagsOfResource",
-    "dynamodb:TagResource",
-    "dynamodb:UntagResource",
-]
+TABLE_ACTIONS = ["dynamodb:DescribeTable", "dynamodb:UpdateTable", "dynamodb:ListTagsOfResource"]
+# Tag writes only on multigsi's own keys: the role may rewrite its ownership record, never
+# a user's tags (ABAC tags included). See docs/security.md.
+TAG_ACTIONS = ["dynamodb:TagResource", "dynamodb:UntagResource"]
+OWN_TAG_KEYS = {"ForAllValues:StringLike": {"aws:TagKeys": ["multigsi:*"]}}
 STACK_UUID: Any = {"Fn::Select": [2, {"Fn::Split": ["/", {"Ref": "AWS::StackId"}]}]}
 
 
@@ -74,9 +72,12 @@ def reserved(raw: str) -> int | None:
     return value
 
 
-def table_statement(table_arn: Any, index_arn: Any) -> dict[str, Any]:
-    """The grant on one table the resource names, and its indexes."""
-    return {"Effect": "Allow", "Action": TABLE_ACTIONS, "Resource": [table_arn, index_arn]}
+def table_statements(table_arn: Any, index_arn: Any) -> list[dict[str, Any]]:
+    """The grants on one table the resource names, and its indexes."""
+    return [
+        {"Effect": "Allow", "Action": TABLE_ACTIONS, "Resource": [table_arn, index_arn]},
+        {"Effect": "Allow", "Action": TAG_ACTIONS, "Resource": table_arn, "Condition": OWN_TAG_KEYS},
+    ]
 
 
 def stack_statements(*, any_table_arn: Any, stack_uuid: Any, stack_id: Any) -> list[dict[str, Any]]:
@@ -84,14 +85,19 @@ def stack_statements(*, any_table_arn: Any, stack_uuid: Any, stack_id: Any) -> l
     names this stack (``stack_uuid``, the third part of ``stack_id``), this stack's
     CloudFormation reads, and GetMetricData. The values are the caller's expressions
     (intrinsics in a template, tokens in the CDK construct), so both say the same thing."""
+    ours = {f"aws:ResourceTag/{STACKS_TAG}": {"Fn::Join": ["", ["*", stack_uuid, "*"]]}}
     return [
         {
             "Effect": "Allow",
             "Action": TABLE_ACTIONS,
             "Resource": any_table_arn,
-            "Condition": {
-                "StringLike": {f"aws:ResourceTag/{STACKS_TAG}": {"Fn::Join": ["", ["*", stack_uuid, "*"]]}}
-            },
+            "Condition": {"StringLike": ours},
+        },
+        {
+            "Effect": "Allow",
+            "Action": TAG_ACTIONS,
+            "Resource": any_table_arn,
+            "Condition": {"StringLike": ours, **OWN_TAG_KEYS},
         },
         {
             "Effect": "Allow",
@@ -165,7 +171,7 @@ def template(
                     "PolicyDocument": {
                         "Version": "2012-10-17",
                         "Statement": [
-                            table_statement(table_arn, index_arn),
+                            *table_statements(table_arn, index_arn),
                             *stack_statements(
                                 any_table_arn={
                                     "Fn::Sub": "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/*"
