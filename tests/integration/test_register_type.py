@@ -116,7 +116,12 @@ def test_cli_uploads_registers_waits_and_sets_the_default(
     assert registration.request["LoggingConfig.LogGroupName"] == "multigsi-type"
     assert state.default_versions[TYPE_NAME] == "00000001"
     actions = [call.split()[0] for call in state.calls]
-    assert actions[:3] == ["sts:GetCallerIdentity", "s3:PutObject", "cloudformation:RegisterType"]
+    assert actions[:4] == [
+        "sts:GetCallerIdentity",
+        "s3:PutObject",
+        "s3:HeadObject",
+        "cloudformation:RegisterType",
+    ]
     assert state.expected_owners == [ACCOUNT], "the upload names this account as the bucket's owner"
     assert actions[-1] == "cloudformation:SetTypeDefaultVersion"
     assert actions.count("cloudformation:DescribeTypeRegistration") == 3  # two IN_PROGRESS, then COMPLETE
@@ -161,10 +166,9 @@ def test_inputs_aws_refuses_are_reported_with_its_message(
     registry: LocalTypeRegistry, tmp_path: Path
 ) -> None:
     package = make_package(tmp_path / "type.zip")
-    with pytest.raises(
-        RegistrationError, match=r"RegisterType refused: ValidationError: .*'ExecutionRoleArn'"
-    ):
+    with pytest.raises(RegistrationError, match=r"--execution-role-arn 'not-a-role' is not an IAM role ARN"):
         register(registry, package, execution_role_arn="not-a-role")
+    assert registry.state.calls == [], "refused before anything was uploaded"
     with pytest.raises(RegistrationError, match=r"RegisterType refused: ValidationError: .*LogGroupName"):
         register(registry, package, logging=LoggingConfig(LOG_ROLE, "bad group name!"))
     assert not registry.state.registrations
@@ -221,3 +225,35 @@ def test_a_bucket_of_another_account_gets_no_package_and_nothing_is_registered(
         register(registry, package, bucket_owner="210987654321")
     assert registry.state.buckets["artifacts"] == {}
     assert registry.state.registrations == {}
+
+
+@pytest.mark.parametrize(
+    ("role", "why"),
+    [
+        (None, "--execution-role-arn is required"),
+        ("arn:aws-cn:iam::123456789012:role/x", "partition aws-cn, but the region's is aws"),
+        ("arn:aws:iam::210987654321:role/x", "account 210987654321, but this account is 123456789012"),
+        ("arn:aws:iam::123456789012:user/x", "is not an IAM role ARN"),
+    ],
+)
+def test_the_execution_role_is_required_and_checked_before_any_upload(
+    registry: LocalTypeRegistry, tmp_path: Path, role: str | None, why: str
+) -> None:
+    """Without a role of this account the handlers would run with no credentials of their
+    own, or with another account's: refused before anything reaches S3."""
+    package = make_package(tmp_path / "type.zip")
+    with pytest.raises(RegistrationError, match=re.escape(why)):
+        register(registry, package, execution_role_arn=role, account=ACCOUNT)
+    assert registry.state.calls == []
+
+
+def test_a_package_replaced_between_upload_and_registration_is_refused(
+    registry: LocalTypeRegistry, tmp_path: Path
+) -> None:
+    """Another writer with access to the bucket swaps the object after the upload: its
+    SHA-256 no longer matches, and RegisterType is never called with it."""
+    package = make_package(tmp_path / "type.zip")
+    registry.state.replace_after_put = b"someone else's handler code"
+    with pytest.raises(RegistrationError, match="another writer replaced it; nothing was registered"):
+        register(registry, package)
+    assert "cloudformation:RegisterType" not in registry.state.calls

@@ -31,6 +31,7 @@ from multigsi.deploy.bytecode import Interpreter
 from multigsi.deploy.contents import handler_modules
 from multigsi.deploy.package import zip_time
 from multigsi.deploy.type_package import (
+    COMPAT_ENTRY_MODULE,
     ENTRY_MODULE,
     SERVICES,
     TYPE_NAME,
@@ -138,7 +139,8 @@ def test_two_builds_in_different_places_are_byte_identical(built: Built, tmp_pat
 def test_provider_holds_only_what_the_handlers_need(built: Built) -> None:
     names = sorted(p.relative_to(built.provider).as_posix() for p in built.provider.rglob("*") if p.is_file())
     ours = {n for n in names if n.startswith("multigsi/") and n.endswith(".py")}
-    assert ours == set(handler_modules(built.source, ENTRY_MODULE))
+    assert ours == set(handler_modules(built.source, COMPAT_ENTRY_MODULE))  # which imports ENTRY_MODULE
+    assert "multigsi/registry/handlers.py" in ours and not [n for n in ours if "custom_resource" in n]
     assert (
         "multigsi/cloudformation/resource_type/handlers.py" in ours and "multigsi/engine/reconcile.py" in ours
     )

@@ -155,7 +155,9 @@ def test_role_reaches_an_old_table_after_a_replacement_only_through_the_ownershi
     from multigsi.engine.ownership.record import STACKS_TAG, Claim, Claims, Origin, Owner, TableRecord
 
     template = load_yaml(SHIPPED.read_text())
-    conditional = [s for s in statements(template) if "aws:ResourceTag/multigsi:stacks" in str(s.get("Condition"))]
+    conditional = [
+        s for s in statements(template) if "aws:ResourceTag/multigsi:stacks" in str(s.get("Condition"))
+    ]
     assert len(conditional) == 2  # reads and index changes; tag writes, on multigsi's keys only
     statement, tags = conditional
     assert {"dynamodb:UpdateTable", "dynamodb:DescribeTable"} <= set(statement["Action"])

@@ -599,7 +599,10 @@ def register_type(
     if (log_group is None) != (log_role_arn is None):
         raise click.UsageError("--log-group and --log-role-arn go together")
     logging = register.LoggingConfig(log_role_arn, log_group) if log_group and log_role_arn else None
+    if not execution_role_arn:
+        raise click.UsageError("--execution-role-arn is required (make the role with --role-template)")
     session = aws.session(profile, region)
+    account = register.caller_account(session.client("sts", config=aws.CLIENT_CONFIG))
     result = register.register_type(
         cloudformation=session.client("cloudformation", config=aws.CLIENT_CONFIG),
         s3=session.client("s3", config=aws.CLIENT_CONFIG),
@@ -608,7 +611,8 @@ def register_type(
         key=key or f"multigsi/resource-type-{hashlib.sha256(data).hexdigest()[:20]}.zip",
         execution_role_arn=execution_role_arn,
         logging=logging,
-        bucket_owner=bucket_owner or register.caller_account(session.client("sts", config=aws.CLIENT_CONFIG)),
+        bucket_owner=bucket_owner or account,
+        account=account,
         set_default=not no_set_default,
         poll_seconds=poll_seconds,
         timeout_seconds=timeout,

@@ -15,7 +15,10 @@ schema's ``handlers`` section).
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
+import re
 import time
 import zipfile
 from collections.abc import Callable
@@ -76,6 +79,30 @@ def check_package(path: Path) -> bytes:
     return path.read_bytes()
 
 
+ROLE_ARN = re.compile(r"arn:(aws[a-z-]*):iam::([0-9]{12}):role/[\w+=,.@/-]{1,512}")
+
+
+def check_role_arn(arn: str | None, *, account: str | None, partition: str) -> str:
+    """The execution role: required (without one the handlers would get no credentials of
+    their own), an IAM role ARN of this partition and, when known, of this account."""
+    if not arn:
+        raise RegistrationError("--execution-role-arn is required (make the role with --role-template)")
+    match = ROLE_ARN.fullmatch(arn)
+    if match is None:
+        raise RegistrationError(
+            f"--execution-role-arn {arn[:200]!r} is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)"
+        )
+    if match.group(1) != partition:
+        raise RegistrationError(
+            f"--execution-role-arn {arn}: partition {match.group(1)}, but the region's is {partition}"
+        )
+    if account is not None and match.group(2) != account:
+        raise RegistrationError(
+            f"--execution-role-arn {arn}: account {match.group(2)}, but this account is {account}"
+        )
+    return arn
+
+
 def caller_account(sts: Any) -> str:
     """The account of the credentials in use: the bucket's expected owner by default."""
     try:
@@ -96,9 +123,10 @@ def register_type(
     package: Path,
     bucket: str,
     key: str,
-    execution_role_arn: str | None,
+    execution_role_arn: str,
     logging: LoggingConfig | None,
     bucket_owner: str | None = None,
+    account: str | None = None,
     set_default: bool = True,
     poll_seconds: float = DEFAULT_POLL_SECONDS,
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
@@ -110,18 +138,31 @@ def register_type(
 
     ``bucket_owner``: the account the bucket must belong to. S3 refuses the upload if it
     does not (ExpectedBucketOwner), so that a mistyped or foreign bucket never receives the
-    handler code that CloudFormation then runs with the execution role."""
+    handler code that CloudFormation then runs with the execution role. ``account``: this
+    account (sts:GetCallerIdentity), which the execution role must belong to. The upload's
+    SHA-256 is read back before RegisterType: an object replaced in between is refused."""
     data = check_package(package)
+    check_role_arn(execution_role_arn, account=account, partition=s3.meta.partition)
     url = f"s3://{bucket}/{key}"
     owner = {"ExpectedBucketOwner": bucket_owner} if bucket_owner else {}
+    checksum = base64.b64encode(hashlib.sha256(data).digest()).decode()
     try:
-        s3.put_object(Bucket=bucket, Key=key, Body=data, **owner)
+        s3.put_object(Bucket=bucket, Key=key, Body=data, ChecksumSHA256=checksum, **owner)
+        stored = s3.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED", **owner)
     except ClientError as error:
         raise _refused(f"uploading the package to {url}", error) from error
-    on_progress(f"Uploaded {package} to {url} ({len(data) / 1_000_000:.1f} MB).")
-    request: dict[str, Any] = {"Type": "RESOURCE", "TypeName": TYPE_NAME, "SchemaHandlerPackage": url}
-    if execution_role_arn:
-        request["ExecutionRoleArn"] = execution_role_arn
+    if stored.get("ChecksumSHA256") != checksum:
+        raise RegistrationError(
+            f"{url} is not the package uploaded (SHA-256 {stored.get('ChecksumSHA256')!r}, expected "
+            f"{checksum!r}): another writer replaced it; nothing was registered"
+        )
+    on_progress(f"Uploaded {package} to {url} ({len(data) / 1_000_000:.1f} MB, SHA-256 checked).")
+    request: dict[str, Any] = {
+        "Type": "RESOURCE",
+        "TypeName": TYPE_NAME,
+        "SchemaHandlerPackage": url,
+        "ExecutionRoleArn": execution_role_arn,
+    }
     if logging is not None:
         request["LoggingConfig"] = {
             "LogRoleArn": logging.log_role_arn,

@@ -42,10 +42,9 @@ LOCK_FILE = "requirements.txt"  # beside the type's handlers
 PROTOCOL_VERSION = "2.0.0"  # the Python plugin's; the only one cloudformation-cli-python-lib 2.x speaks
 # Every client the handlers and cloudformation-cli-python-lib create: DynamoDB and CloudWatch
 # (the engine), CloudFormation (the ownership hand-back), CloudWatch Logs and CloudWatch (the
-# lib's log delivery and metrics), and Lambda: the handlers import multigsi.cloudformation.custom_resource's event and
-# lifecycle modules, and the package's __init__ brings in the custom resource's handler, whose
-# hand-off makes a Lambda client (never on the type's path, but kept loadable).
-SERVICES = ("cloudformation", "cloudwatch", "dynamodb", "lambda", "logs")
+# lib's log delivery and metrics). The custom resource is not in the package (nothing of the
+# type imports it), so neither is its Lambda client.
+SERVICES = ("cloudformation", "cloudwatch", "dynamodb", "logs")
 SETTINGS_FILE = ".rpdk-config"
 INNER_ZIP = "ResourceProvider.zip"
 COMMENT_PREFIX = "multigsi-resource-type"

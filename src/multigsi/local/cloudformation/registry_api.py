@@ -21,6 +21,8 @@ the resource-provider stand-in's job.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
 import json
 import re
@@ -43,6 +45,11 @@ VERSION_ID = re.compile(r"[A-Za-z0-9-]+")
 S3_URL = re.compile(r"s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(.+)")
 MAX_PACKAGE_BYTES = 50 * 1024 * 1024
 SHUTDOWN_POLL_SECONDS = 0.05  # how soon serve_forever notices shutdown()
+
+
+def _sha256(data: bytes) -> str:
+    """S3's form of a SHA-256 checksum: base64 of the digest."""
+    return base64.b64encode(hashlib.sha256(data).digest()).decode()
 
 
 class ApiError(Exception):
@@ -73,6 +80,7 @@ class RegistryState:
     default_versions: dict[str, str] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
     expected_owners: list[str | None] = field(default_factory=list)  # each PutObject's header
+    replace_after_put: bytes | None = None  # another writer's object, stored in place of each upload
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def type_arn(self, type_name: str) -> str:
@@ -156,8 +164,38 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._s3_error(404, "NoSuchBucket", "The specified bucket does not exist")
             if expected is not None and expected != ACCOUNT:  # every bucket here is ACCOUNT's
                 return self._s3_error(403, "AccessDenied", "Access Denied")
-            state.buckets[bucket][key] = data
+            claimed = self.headers.get("x-amz-checksum-sha256")
+            if claimed is not None and claimed != _sha256(data):
+                return self._s3_error(
+                    400, "BadDigest", "The SHA256 you specified did not match the calculated checksum."
+                )
+            # A writer that replaces the object between upload and RegisterType (tests set it).
+            state.buckets[bucket][key] = (
+                state.replace_after_put if state.replace_after_put is not None else data
+            )
         self._send(200, b"", "application/xml")
+
+    def do_HEAD(self) -> None:
+        bucket, key = self._object()
+        state = self.server.state
+        expected = self.headers.get("x-amz-expected-bucket-owner")
+        with state.lock:
+            state.calls.append(f"s3:HeadObject {bucket}/{key}")
+            data = state.buckets.get(bucket, {}).get(key)
+        if expected is not None and expected != ACCOUNT:
+            self.send_response(403)
+            self.end_headers()
+            return
+        if data is None:
+            self.send_response(404)
+            self.end_headers()
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Content-Type", "application/octet-stream")
+        if self.headers.get("x-amz-checksum-mode", "").upper() == "ENABLED":
+            self.send_header("x-amz-checksum-sha256", _sha256(data))
+        self.end_headers()
 
     def do_GET(self) -> None:
         bucket, key = self._object()
