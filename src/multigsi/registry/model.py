@@ -58,24 +58,75 @@ def resource_id(
     return ResourceId(table, Owner.of(stack_id or "", logical_id or ""))
 
 
-def live_model(live: LiveTable, owned: Iterable[str], identifier: ResourceId) -> dict[str, Any]:
+WRITE_ONLY_INDEX_PROPERTIES = ("WarmThroughput",)  # the schema's writeOnlyProperties, per index
+
+
+def live_model(
+    live: LiveTable,
+    owned: Iterable[str],
+    identifier: ResourceId,
+    asked: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
     """The model Read returns: the live shape of the indexes the resource owns, the
     definitions of their key attributes, the table's billing mode. WarmThroughput is
-    write-only (a floor; the live value may be higher) and is not reported."""
+    write-only (a floor; the live value may be higher) and is not reported.
+
+    ``asked``: the model the request carried (Read's is the one CloudFormation keeps).
+    Every attribute definition it lists that the table defines, with the same type, is
+    reported too, in the request's order: the contract wants every property a request
+    set back as it was set, and a resource may list more definitions than its indexes
+    use (the table's own key, say). A Read with only the identifier gets the used ones."""
     names = set(owned)
     indexes = [index for index in live.indexes if index.name in names]
     used = {element.attribute_name for index in indexes for element in index.key_schema}
+    defined = {d.name: str(d.type) for d in live.attribute_definitions}
+    reported = [
+        {"AttributeName": name, "AttributeType": kind}
+        for name, kind in _asked_definitions(asked)
+        if defined.get(name) == kind
+    ]
+    listed = {d["AttributeName"] for d in reported}
+    reported += [
+        {"AttributeName": d.name, "AttributeType": str(d.type)}
+        for d in live.attribute_definitions
+        if d.name in used and d.name not in listed
+    ]
     return {
         "Id": str(identifier),
         "TableName": live.name,
         "BillingMode": str(live.billing_mode),
-        "AttributeDefinitions": [
-            {"AttributeName": d.name, "AttributeType": str(d.type)}
-            for d in live.attribute_definitions
-            if d.name in used
-        ],
+        "AttributeDefinitions": reported,
         "GlobalSecondaryIndexes": [_index(index) for index in sorted(indexes, key=lambda i: i.name)],
     }
+
+
+def without_write_only(properties: Mapping[str, Any]) -> dict[str, Any]:
+    """``properties`` without the schema's write-only properties: what a final (SUCCESS)
+    model may carry ("The model MUST NOT return properties defined as writeOnlyProperties").
+    IN_PROGRESS models keep them: they are the next invocation's desired state."""
+    reported = dict(properties)
+    indexes = reported.get("GlobalSecondaryIndexes")
+    if isinstance(indexes, list):
+        reported["GlobalSecondaryIndexes"] = [
+            {k: v for k, v in index.items() if k not in WRITE_ONLY_INDEX_PROPERTIES}
+            if isinstance(index, Mapping)
+            else index
+            for index in indexes
+        ]
+    return reported
+
+
+def _asked_definitions(asked: Mapping[str, Any] | None) -> list[tuple[str, str]]:
+    raw = asked.get("AttributeDefinitions") if asked is not None else None
+    if not isinstance(raw, list):
+        return []
+    found: list[tuple[str, str]] = []
+    for item in raw:
+        if isinstance(item, Mapping):
+            name, kind = item.get("AttributeName"), item.get("AttributeType")
+            if isinstance(name, str) and isinstance(kind, str) and (name, kind) not in found:
+                found.append((name, kind))
+    return found
 
 
 def _index(index: LiveIndex) -> dict[str, Any]:

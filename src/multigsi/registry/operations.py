@@ -36,7 +36,7 @@ from multigsi.engine.plan import Action
 from multigsi.engine.progress import CloudWatchProgress
 from multigsi.engine.reconcile import ApplyResult, Event, Observed, ReadOutOfTime, Reconciler
 from multigsi.errors import MultigsiError, SpecError, StepFailedError, TableNotFoundError
-from multigsi.registry.model import ResourceId, live_model, resource_id
+from multigsi.registry.model import ResourceId, live_model, resource_id, without_write_only
 from multigsi.registry.pacing import INVOCATION_BUDGET, callback_delay, poll_here, progress_message
 from multigsi.spec.model import TableSpec
 
@@ -220,7 +220,11 @@ class Operations:
         record.forget(
             (*going.delete, *going.release), record.read(listed + list(going.delete + going.release))
         )
-        return Outcome(Status.SUCCESS, f"indexes ready: {', '.join(listed)}", model=_identified(request))
+        return Outcome(
+            Status.SUCCESS,
+            f"indexes ready: {', '.join(listed)}",
+            model=without_write_only(_identified(request)),
+        )
 
     # --- delete --------------------------------------------------------------------------------
 
@@ -273,11 +277,12 @@ class Operations:
             )
         except TableNotFoundError as error:
             return failed(ErrorCode.NOT_FOUND, str(error))
-        claims = TableRecord(self.clients.dynamodb, live.arn).read(index.name for index in live.indexes)
+        record = TableRecord(self.clients.dynamodb, live.arn, self.clock, self.clock.now() + self.budget)
+        claims = record.read(index.name for index in live.indexes)
         owned = [claim.index_name for claim in claims.owned_by(identifier.owner)]
         if not owned:
             return failed(ErrorCode.NOT_FOUND, f"{identifier} does not exist")
-        return Outcome(Status.SUCCESS, model=live_model(live, owned, identifier))
+        return Outcome(Status.SUCCESS, model=live_model(live, owned, identifier, request.desired))
 
     def list(self, request: Request) -> Outcome:
         """Every resource of this type with a claim on a table, a page of tables at a time."""
@@ -286,13 +291,15 @@ class Operations:
             kwargs["ExclusiveStartTableName"] = request.next_token
         page = self.clients.dynamodb.list_tables(**kwargs)
         reader = Reconciler(self.clients.dynamodb, clock=self.clock, rng=self.rng)
+        deadline = self.clock.now() + self.budget
         models: list[Mapping[str, Any]] = []
         for name in page.get("TableNames", []):
             try:
                 live = reader.read(name)
             except TableNotFoundError:
                 continue
-            claims = TableRecord(self.clients.dynamodb, live.arn).read(index.name for index in live.indexes)
+            record = TableRecord(self.clients.dynamodb, live.arn, self.clock, deadline)
+            claims = record.read(index.name for index in live.indexes)
             models.extend(_models_of(live, claims))
         return Outcome(Status.SUCCESS, models=tuple(models), next_token=page.get("LastEvaluatedTableName"))
 
