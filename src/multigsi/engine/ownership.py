@@ -62,7 +62,7 @@ from typing import Any
 from multigsi.engine.clock import Clock, SystemClock
 from multigsi.engine.errors import ErrorKind, classify
 from multigsi.engine.waiting import backoff_delay
-from multigsi.errors import MultigsiError
+from multigsi.errors import MultigsiError, StepFailedError
 from multigsi.spec.model import TableSpec
 
 TAG_PREFIX = "multigsi:gsi:"
@@ -100,6 +100,20 @@ class Ownership:
 
 class OwnershipError(MultigsiError):
     """The ownership record cannot be written (tag limits) or forbids a change."""
+
+
+class TagsOutOfTime(StepFailedError):
+    """ListTagsOfResource still answered with a NextToken when the deadline came. Transient:
+    the registry type answers IN_PROGRESS and reads again on the callback."""
+
+    def __init__(self, table_arn: str, pages: int) -> None:
+        super().__init__(
+            table_arn,
+            "ListTagsOfResource",
+            "TagsOutOfTime",
+            f"still paging after {pages} page(s) when the deadline came",
+            transient=True,
+        )
 
 
 class Origin(Enum):
@@ -239,13 +253,20 @@ class TableRecord:
                 attempt += 1
 
     def tags(self) -> dict[str, str]:
+        """Every tag of the table, following ListTagsOfResource's NextToken until the last
+        page, or until the deadline: an endpoint that keeps paging must not hold the caller
+        past it (TagsOutOfTime, transient: a later invocation may try again)."""
         tags: dict[str, str] = {}
         kwargs: dict[str, Any] = {"ResourceArn": self.table_arn}
+        pages = 0
         while True:
             page = self._call("list_tags_of_resource", **kwargs)
+            pages += 1
             tags.update({t["Key"]: t.get("Value", "") for t in page.get("Tags", [])})
             if not page.get("NextToken"):
                 return tags
+            if self.deadline is not None and self.clock.now() >= self.deadline:
+                raise TagsOutOfTime(self.table_arn, pages)
             kwargs["NextToken"] = page["NextToken"]
 
     def read(self, index_names: Iterable[str]) -> Claims:
