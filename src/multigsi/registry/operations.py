@@ -271,13 +271,14 @@ class Operations:
         identifier = resource_id(request.desired, request.stack_id, request.logical_id)
         if identifier is None:
             return failed(ErrorCode.NOT_FOUND, "the model has no valid Id")
+        deadline = self.clock.now() + self.budget
         try:
             live = Reconciler(self.clients.dynamodb, clock=self.clock, rng=self.rng).read(
-                identifier.table_name
+                identifier.table_name, deadline
             )
         except TableNotFoundError as error:
             return failed(ErrorCode.NOT_FOUND, str(error))
-        record = TableRecord(self.clients.dynamodb, live.arn, self.clock, self.clock.now() + self.budget)
+        record = TableRecord(self.clients.dynamodb, live.arn, self.clock, deadline)
         claims = record.read(index.name for index in live.indexes)
         owned = [claim.index_name for claim in claims.owned_by(identifier.owner)]
         if not owned:
@@ -295,7 +296,7 @@ class Operations:
         models: list[Mapping[str, Any]] = []
         for name in page.get("TableNames", []):
             try:
-                live = reader.read(name)
+                live = reader.read(name, deadline)
             except TableNotFoundError:
                 continue
             record = TableRecord(self.clients.dynamodb, live.arn, self.clock, deadline)
