@@ -163,9 +163,14 @@ def create_table(client: Any, model: dict[str, Any]) -> None:
     client.get_waiter("table_exists").wait(TableName=model["TableName"], WaiterConfig={"Delay": 1})
 
 
-def report(run: SuiteRun) -> str:
+def report(run: SuiteRun, function_log: Path) -> str:
     lines = [f"{case.outcome:8} {case.name} {case.message[:2000]}" for case in run.cases]
-    return "\n".join(lines) + f"\n--- cfn test output (last 6000 characters) ---\n{run.output[-6000:]}"
+    log = function_log.read_text(errors="replace")[-3000:] if function_log.is_file() else ""
+    return (
+        "\n".join(lines)
+        + f"\n--- cfn test output (last 6000 characters) ---\n{run.output[-6000:]}"
+        + f"\n--- the function's log (last 3000 characters) ---\n{log}"
+    )
 
 
 @pytest.mark.timeout(SUITE_TIMEOUT + 100)
@@ -186,14 +191,16 @@ def test_contract_suite_passes(contract: Contract, name: str) -> None:
         timeout=SUITE_TIMEOUT,
     )
     print(f"{name}: {len(run.cases)} contract tests in {run.seconds:.0f} s")
-    print(report(run))
-    assert run.cases, report(run)
-    assert not run.with_outcome("failed"), report(run)
+    explained = report(run, contract.function.log)
+    print(explained)
+    assert run.cases, explained
+    assert not run.with_outcome("failed"), explained
     skipped = {case.name: case.message for case in run.with_outcome("skipped")}
-    assert set(skipped) == set(EXPECTED_SKIPS), report(run)
+    assert set(skipped) == set(EXPECTED_SKIPS), explained
     for case, why in EXPECTED_SKIPS.items():
         assert why in skipped[case], (case, skipped[case])
-    assert run.returncode == 0, report(run)
+    assert run.returncode == 0, explained
+    assert contract.function.cold_starts == 1  # one warm process: no invocation ran past its timeout
     # rpdk asked STS (through the stand-in) for the account and for session credentials
     actions = {call.action for call in contract.sts.calls[calls_before:]}
     assert {"GetCallerIdentity", "GetSessionToken"} <= actions

@@ -75,16 +75,19 @@ class ZipFunction:
     invocations: int = 0
     cold_starts: int = 0
     _process: subprocess.Popen[str] | None = field(default=None, repr=False)
+    _log: IO[str] | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def _started(self) -> subprocess.Popen[str]:
         if self._process is None or self._process.poll() is not None:
             self.cold_starts += 1
+            if self._log is None:
+                self._log = self.log.open("a")
             self._process = subprocess.Popen(
                 [str(self.python), "-I", "-S", str(BOOTSTRAP), str(self.root), self.entry],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
-                stderr=self.log.open("a"),
+                stderr=self._log,
                 text=True,
                 env=dict(self.environment),
                 cwd=self.root,
@@ -125,6 +128,9 @@ class ZipFunction:
                 if stream is not None:
                     stream.close()
             self._process = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
 
 
 def _line_within(stream: IO[str], seconds: float) -> str:
