@@ -20,7 +20,9 @@ from multigsi.engine.clock import FakeClock, SystemClock
 from multigsi.engine.ownership import Claim, Origin, Owner, TableRecord, TagsOutOfTime
 from multigsi.harness.registry import RegistryStack, RegistryStandIn
 from multigsi.local import LocalDynamoDB, Timing
+from multigsi.registry import SCHEMA_PATH
 from multigsi.registry.handlers import Runtime, make_resource
+from multigsi.registry.model import WRITE_ONLY_INDEX_PROPERTIES
 from tests.integration.loopback import RecordingListener
 from tests.integration.registry_sim import START, simulation
 
@@ -184,3 +186,10 @@ def test_following_tag_pages_stops_at_the_records_deadline() -> None:
         assert time.monotonic() - started < 5.0
         assert raised.value.transient and "ListTagsOfResource" in str(raised.value)
         assert len(endpoint.recorded()) > 1  # it did follow the pages until then
+
+
+def test_the_write_only_properties_stripped_are_the_schemas() -> None:
+    schema = json.loads(SCHEMA_PATH.read_text())
+    assert schema["writeOnlyProperties"] == [
+        f"/properties/GlobalSecondaryIndexes/*/{name}" for name in WRITE_ONLY_INDEX_PROPERTIES
+    ]
