@@ -547,6 +547,13 @@ def template(
     "--timeout", default=1800.0, show_default=True, type=click.FloatRange(min=1), help="Seconds to wait."
 )
 @click.option("--role-template", is_flag=True, help="Print a template for the execution role and stop.")
+@click.option(
+    "--stackset-template",
+    "stackset_template",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Write a template that registers the type (with its execution role and log configuration) "
+    "in every account and region of a service-managed StackSet, from the package in S3, and stop.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.option("--region", help="AWS region (default: boto3's configuration).")
 @click.option("--profile", help="AWS profile (default: boto3's configuration).")
@@ -562,6 +569,7 @@ def register_type(
     poll_seconds: float,
     timeout: float,
     role_template: bool,
+    stackset_template: str | None,
     as_json: bool,
     region: str | None,
     profile: str | None,
@@ -576,6 +584,9 @@ def register_type(
       multigsi register-type --role-template > role.yaml   # deploy it; note ExecutionRoleArn
       multigsi register-type --bucket BUCKET --execution-role-arn ARN \\
           --log-group multigsi-type --log-role-arn ARN
+    Every account and region of an organisation, through a service-managed StackSet:
+      multigsi register-type --stackset-template register-type.yaml
+      (then aws s3 cp and aws cloudformation create-stack-set, as it prints)
     AWS_ENDPOINT_URL_CLOUDFORMATION, AWS_ENDPOINT_URL_S3 and AWS_ENDPOINT_URL_STS are
     honoured, as by boto3.
     """
@@ -590,6 +601,24 @@ def register_type(
 
     path = Path(package_zip)
     data = register.check_package(path)
+    default_key = key or f"multigsi/resource-type-{hashlib.sha256(data).hexdigest()[:20]}.zip"
+    if stackset_template:
+        document = register.stackset_template(register.schema_of(path), default_key)
+        Path(stackset_template).write_text(dump_yaml(ordered(document), clean_up=False, long_form=False))
+        err.print(
+            Text(
+                f"Wrote {stackset_template}. Upload the package where the organisation can read it:\n"
+                f"  aws s3 cp {path} s3://BUCKET/{default_key}\n"
+                "then deploy it (docs/registry-type.md, 'Every account of an organisation'):\n"
+                f"  aws cloudformation create-stack-set --stack-set-name multigsi-resource-type "
+                f"--template-body file://{stackset_template} --permission-model SERVICE_MANAGED "
+                "--auto-deployment Enabled=true,RetainStacksOnAccountRemoval=false "
+                "--capabilities CAPABILITY_IAM --parameters ParameterKey=PackageBucket,ParameterValue=BUCKET\n"
+                "  aws cloudformation create-stack-instances --stack-set-name multigsi-resource-type "
+                "--deployment-targets OrganizationalUnitIds=ou-xxxx-xxxxxxxx --regions us-east-1 eu-west-1"
+            )
+        )
+        return
     if role_template:
         document = register.role_template(register.schema_of(path))
         click.echo(dump_yaml(ordered(document), clean_up=False, long_form=False), nl=False)
@@ -608,7 +637,7 @@ def register_type(
         s3=session.client("s3", config=aws.CLIENT_CONFIG),
         package=path,
         bucket=bucket,
-        key=key or f"multigsi/resource-type-{hashlib.sha256(data).hexdigest()[:20]}.zip",
+        key=default_key,
         execution_role_arn=execution_role_arn,
         logging=logging,
         bucket_owner=bucket_owner or account,

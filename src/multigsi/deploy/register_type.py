@@ -277,3 +277,117 @@ def schema_of(package: Path) -> dict[str, Any]:
     with zipfile.ZipFile(package) as archive:
         schema: dict[str, Any] = json.loads(archive.read("schema.json"))
     return schema
+
+
+LOG_ACTIONS = (  # what CloudFormation needs to deliver a type's handler logs and metrics
+    "cloudwatch:ListMetrics",
+    "cloudwatch:PutMetricData",
+    "logs:CreateLogGroup",
+    "logs:CreateLogStream",
+    "logs:DescribeLogGroups",
+    "logs:DescribeLogStreams",
+    "logs:PutLogEvents",
+)
+DEFAULT_LOG_GROUP = "multigsi-resource-type"
+
+
+def stackset_template(schema: dict[str, Any], package_key: str) -> dict[str, Any]:
+    """A template for a service-managed StackSet that registers the type in every account
+    and region it is deployed to: the execution role (``role_template``'s), a log group and
+    the role CloudFormation writes the handlers' logs with, the type version from the
+    package in S3 (``AWS::CloudFormation::ResourceVersion``, read by each target account, so
+    the bucket's policy must let the organisation read it), and that version as the
+    default (``AWS::CloudFormation::ResourceDefaultVersion``)."""
+    execution = role_template(schema)["Resources"]["ExecutionRole"]
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": HANDLER_PRINCIPAL},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}},
+            }
+        ],
+    }
+    return {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": (
+            f"Registers {TYPE_NAME} in this account and region, with its execution role and "
+            "log configuration, and makes the version the default. Deploy it to an organisation "
+            "with a service-managed StackSet (multigsi register-type --stackset-template)."
+        ),
+        "Parameters": {
+            "PackageBucket": {
+                "Type": "String",
+                "Description": "The S3 bucket holding the schema handler package (multigsi package "
+                "--resource-type); its policy must let the target accounts read the object "
+                "(s3:GetObject, e.g. on aws:PrincipalOrgID).",
+                "AllowedPattern": "^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$",
+            },
+            "PackageKey": {
+                "Type": "String",
+                "Description": "The package's object key.",
+                "Default": package_key,
+                "MinLength": 1,
+            },
+            "LogGroupName": {
+                "Type": "String",
+                "Description": "The CloudWatch Logs group for the handlers' logs (created here).",
+                "Default": DEFAULT_LOG_GROUP,
+            },
+            "LogRetentionInDays": {
+                "Type": "Number",
+                "Default": 30,
+                "AllowedValues": [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1827, 3653],
+            },
+        },
+        "Resources": {
+            "ExecutionRole": execution,
+            "LogGroup": {
+                "Type": "AWS::Logs::LogGroup",
+                "Properties": {
+                    "LogGroupName": {"Ref": "LogGroupName"},
+                    "RetentionInDays": {"Ref": "LogRetentionInDays"},
+                },
+            },
+            "LoggingRole": {
+                "Type": "AWS::IAM::Role",
+                "Properties": {
+                    "AssumeRolePolicyDocument": trust,
+                    "Policies": [
+                        {
+                            "PolicyName": "ResourceTypeLogging",
+                            "PolicyDocument": {
+                                "Version": "2012-10-17",
+                                "Statement": [
+                                    {"Effect": "Allow", "Action": list(LOG_ACTIONS), "Resource": "*"}
+                                ],
+                            },
+                        }
+                    ],
+                },
+            },
+            "TypeVersion": {
+                "Type": "AWS::CloudFormation::ResourceVersion",
+                "Properties": {
+                    "TypeName": TYPE_NAME,
+                    "SchemaHandlerPackage": {"Fn::Sub": "s3://${PackageBucket}/${PackageKey}"},
+                    "ExecutionRoleArn": {"Fn::GetAtt": ["ExecutionRole", "Arn"]},
+                    "LoggingConfig": {
+                        "LogGroupName": {"Ref": "LogGroup"},
+                        "LogRoleArn": {"Fn::GetAtt": ["LoggingRole", "Arn"]},
+                    },
+                },
+            },
+            "DefaultVersion": {
+                "Type": "AWS::CloudFormation::ResourceDefaultVersion",
+                "Properties": {"TypeVersionArn": {"Ref": "TypeVersion"}},
+            },
+        },
+        "Outputs": {
+            "TypeVersionArn": {"Value": {"Ref": "TypeVersion"}},
+            "TypeArn": {"Value": {"Fn::GetAtt": ["TypeVersion", "TypeArn"]}},
+            "ExecutionRoleArn": {"Value": {"Fn::GetAtt": ["ExecutionRole", "Arn"]}},
+        },
+    }

@@ -22,11 +22,13 @@ from typing import Any
 from cloudformation_cli_python_lib.interface import (
     Action,
     BaseModel,
+    BaseResourceHandlerRequest,
     HandlerErrorCode,
     OperationStatus,
     ProgressEvent,
 )
 from cloudformation_cli_python_lib.resource import Resource
+from cloudformation_cli_python_lib.utils import HandlerRequest
 
 from multigsi.cloudformation.resource_type import TYPE_NAME
 from multigsi.cloudformation.resource_type.operations import (
@@ -91,9 +93,24 @@ class Runtime:
         return Clients.build(base, region=region, endpoint_url=self.endpoint_url, deadline_bound=True)
 
 
+class _Resource(Resource):
+    """cloudformation-cli-python-lib's ``Resource`` with List's ``nextToken`` passed on.
+
+    The lib (2.1.x) parses the request's top-level ``nextToken`` into its ``HandlerRequest``
+    but ``Resource._cast_resource_request`` leaves it out of the handler's request, so every
+    List would answer the first page again and a caller paging List (CloudFormation, the
+    Cloud Control API, `cfn test`) would never finish. The token is copied over here."""
+
+    def _cast_resource_request(self, request: HandlerRequest) -> BaseResourceHandlerRequest:
+        modelled = super()._cast_resource_request(request)
+        if modelled.nextToken is None and isinstance(request.nextToken, str) and request.nextToken:
+            modelled.nextToken = request.nextToken
+        return modelled
+
+
 def make_resource(runtime: Runtime | None = None) -> Resource:
     runtime = runtime or Runtime()
-    entry = Resource(TYPE_NAME, ResourceModel)
+    entry = _Resource(TYPE_NAME, ResourceModel)
 
     def handle(action: str) -> Callable[[Any, Any, MutableMapping[str, Any]], ProgressEvent]:
         def handler(session: Any, request: Any, callback_context: MutableMapping[str, Any]) -> ProgressEvent:
@@ -124,7 +141,7 @@ def make_resource(runtime: Runtime | None = None) -> Resource:
                     next_token=request.nextToken,
                 )
             )
-            return progress_event(outcome)
+            return progress_event(outcome, listing=action == "LIST")
 
         return handler
 
@@ -133,7 +150,10 @@ def make_resource(runtime: Runtime | None = None) -> Resource:
     return entry
 
 
-def progress_event(outcome: Outcome) -> ProgressEvent:
+def progress_event(outcome: Outcome, *, listing: bool = False) -> ProgressEvent:
+    """The lib's ProgressEvent for ``outcome``. A List's SUCCESS always carries
+    ``resourceModels``, ``[]`` when there are none (the lib drops ``None`` when it
+    serializes, and callers index the key)."""
     status = {
         Status.SUCCESS: OperationStatus.SUCCESS,
         Status.FAILED: OperationStatus.FAILED,
@@ -147,7 +167,7 @@ def progress_event(outcome: Outcome) -> ProgressEvent:
         callbackDelaySeconds=outcome.delay,
         resourceModel=ResourceModel(outcome.model) if outcome.model is not None else None,
         resourceModels=[ResourceModel(m) for m in outcome.models]
-        if outcome.status is Status.SUCCESS and outcome.models
+        if outcome.status is Status.SUCCESS and (listing or outcome.models)
         else None,
         nextToken=outcome.next_token,
     )

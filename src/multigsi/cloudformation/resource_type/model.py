@@ -144,32 +144,43 @@ def live_model(
     asked: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The model Read returns: the live shape of the indexes the resource owns, the
-    definitions of their key attributes and any others the request listed that the table
-    has (Read echoes what was asked), the table's billing mode. WarmThroughput is
-    write-only (a floor; the live value may be higher) and is not reported."""
+    definitions of their key attributes, the table's billing mode. WarmThroughput is
+    write-only (a floor; the live value may be higher) and is not reported.
+
+    ``asked``: the model the request carried (Read's is the one CloudFormation keeps).
+    Every attribute definition it lists that the table defines, with the same type, is
+    reported too, in the request's order: the contract wants every property a request
+    set back as it was set, and a resource may list more definitions than its indexes
+    use (the table's own key, say). A Read with only the identifier gets the used ones."""
     names = set(owned)
     indexes = [index for index in live.indexes if index.name in names]
     used = {element.attribute_name for index in indexes for element in index.key_schema}
-    used |= set(_asked_definitions(asked))
+    defined = {d.name: d for d in live.attribute_definitions}
+    reported = [
+        defined[name]
+        for name, kind in _asked_definitions(asked)
+        if name in defined and str(defined[name].type) == kind
+    ]
+    reported += [d for d in live.attribute_definitions if d.name in used and d not in reported]
     return {
         "Id": str(identifier),
         "TableName": live.name,
         "BillingMode": str(live.billing_mode),
-        "AttributeDefinitions": wire.attribute_definitions(
-            d for d in live.attribute_definitions if d.name in used
-        ),
+        "AttributeDefinitions": wire.attribute_definitions(reported),
         "GlobalSecondaryIndexes": [
             wire.live_index_properties(index) for index in sorted(indexes, key=lambda i: i.name)
         ],
     }
 
 
-def _asked_definitions(asked: Mapping[str, Any] | None) -> list[str]:
-    definitions = (asked or {}).get("AttributeDefinitions")
-    if not isinstance(definitions, list):
+def _asked_definitions(asked: Mapping[str, Any] | None) -> list[tuple[str, str]]:
+    raw = (asked or {}).get("AttributeDefinitions")
+    if not isinstance(raw, list):
         return []
-    return [
-        d["AttributeName"]
-        for d in definitions
-        if isinstance(d, Mapping) and isinstance(d.get("AttributeName"), str)
-    ]
+    found: list[tuple[str, str]] = []
+    for item in raw:
+        if isinstance(item, Mapping):
+            name, kind = item.get("AttributeName"), item.get("AttributeType")
+            if isinstance(name, str) and isinstance(kind, str) and (name, kind) not in found:
+                found.append((name, kind))
+    return found

@@ -263,15 +263,15 @@ class Operations:
     def read(self, request: Request, identifier: ResourceId | None) -> Outcome:
         if identifier is None:
             return failed(ErrorCode.NOT_FOUND, "the model has no valid Id")
+        deadline = self._deadline()  # every loop in a handler ends by its deadline
         try:
             live = Reconciler(self.clients.dynamodb, clock=self.clock, rng=self.rng).read(
-                identifier.table_name
+                identifier.table_name, deadline
             )
         except TableNotFoundError as error:
             return failed(ErrorCode.NOT_FOUND, str(error))
-        claims = TableRecord(self.clients.dynamodb, live.arn, self.clock, self._deadline(), self.rng).read(
-            index.name for index in live.indexes
-        )
+        record = TableRecord(self.clients.dynamodb, live.arn, self.clock, deadline, self.rng)
+        claims = record.read(index.name for index in live.indexes)
         owned = [claim.index_name for claim in claims.owned_by(identifier.owner, KIND)]
         if not owned:
             return failed(ErrorCode.NOT_FOUND, f"{identifier} does not exist")
@@ -286,13 +286,14 @@ class Operations:
             kwargs["ExclusiveStartTableName"] = request.next_token
         page = self.clients.dynamodb.list_tables(**kwargs)
         reader = Reconciler(self.clients.dynamodb, clock=self.clock, rng=self.rng)
+        deadline = self._deadline()
         models: list[Mapping[str, Any]] = []
         for name in page.get("TableNames", []):
             try:
-                live = reader.read(name)
+                live = reader.read(name, deadline)
             except TableNotFoundError:
                 continue
-            record = TableRecord(self.clients.dynamodb, live.arn, self.clock, self._deadline(), self.rng)
+            record = TableRecord(self.clients.dynamodb, live.arn, self.clock, deadline, self.rng)
             models.extend(_models_of(live, record.read(index.name for index in live.indexes)))
         return Outcome(Status.SUCCESS, models=tuple(models), next_token=page.get("LastEvaluatedTableName"))
 
