@@ -84,7 +84,9 @@ def test_list_pages_through_31_tables_through_the_real_entry_point_and_ends() ->
             )
             arn = client.describe_table(TableName=table)["Table"]["TableArn"]
             record = TableRecord(client, arn)
-            record.write([Claim("by-a", owner, Origin.CREATED, kind=Kind.RESOURCE_TYPE)], record.read(["by-a"]))
+            record.write(
+                [Claim("by-a", owner, Origin.CREATED, kind=Kind.RESOURCE_TYPE)], record.read(["by-a"])
+            )
         seen: list[str] = []
         tokens: list[str | None] = [None]
         for _page in range(10):
