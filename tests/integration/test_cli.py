@@ -123,7 +123,7 @@ def test_apply_refuses_deletes_without_yes_when_not_interactive(
         GlobalSecondaryIndexUpdates=[{"Create": gsi("theirs", "d")}],
     )
     result = run(endpoint, "apply", str(SPECS / "three-indexes.yaml"))
-    assert result.returncode == 4, "the README's code for unconfirmed deletes"
+    assert result.returncode == 4, "docs/cli.md's code for unconfirmed deletes"
     assert (
         "Error: refusing to delete without confirmation: cli-orders.theirs. Nothing was changed. "
         "Re-run with --yes (or in a terminal, to be asked); --keep-unlisted keeps unlisted indexes.\n"

@@ -1,6 +1,6 @@
 """The CLI in scripts, pipes and CI: every command as a process without a terminal, over
 HTTP to the local endpoint. Whole lines, hints that work, no tracebacks, exit codes the
-README lists."""
+CLI's page (docs/cli.md) lists."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from multigsi.local import LocalDynamoDB
 from tests.conftest import create_table, gsi
 from tests.integration.test_cli import run
 
-README = Path(__file__).parent.parent.parent / "README.md"
+CLI_PAGE = Path(__file__).parent.parent.parent / "docs" / "cli.md"
 ANSI = re.compile(r"\x1b\[")
 
 SPEC = """\
@@ -275,11 +275,11 @@ def test_timeout_is_reported_as_it_happened(endpoint: LocalDynamoDB, client: Any
     ), line
 
 
-def test_help_and_readme_list_the_same_exit_codes() -> None:
-    readme = README.read_text()
+def test_help_and_the_cli_page_list_the_same_exit_codes() -> None:
+    page = CLI_PAGE.read_text()
     for command in MEANINGS:
         help_text = run(None, command, "--help").stdout
         listed = [line.strip() for line in help_text.split("Exit status:", 1)[1].splitlines() if line.strip()]
         assert listed == exit_lines(command)
-        block = readme.split(f"Exit status of `multigsi {command}`:", 1)[1].split("```", 2)[1]
+        block = page.split(f"Exit status of `multigsi {command}`:", 1)[1].split("```", 2)[1]
         assert [line.strip() for line in block.splitlines() if line.strip()] == exit_lines(command)

@@ -1,4 +1,4 @@
-"""The shipped examples parse, so the README never points at a broken file."""
+"""The shipped examples parse, so the README and docs/ never point at a broken file."""
 
 from __future__ import annotations
 
