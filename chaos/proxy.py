@@ -14,10 +14,12 @@ import json
 import threading
 import time
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import urllib3
+
+from multigsi.local.loopback import LoopbackServer
 
 
 @dataclass(frozen=True)
@@ -51,21 +53,18 @@ class RecordingProxy:
         self.exchanges: list[Exchange] = []
         self.lock = threading.Lock()
         self.pool = urllib3.PoolManager(maxsize=32, retries=False)
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
+        self._loopback = LoopbackServer(self._handler(), name="chaos-proxy")
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self._loopback.url
 
     def __enter__(self) -> RecordingProxy:
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._loopback.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._loopback.stop()
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         proxy = self

@@ -40,12 +40,13 @@ import xml.etree.ElementTree as ElementTree
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import parse_qs
 
 from multigsi.cloudformation.resource_type import TYPE_NAME
+from multigsi.local.loopback import LoopbackServer
 
 BOOTSTRAP = Path(__file__).with_name("zip_bootstrap.py")
 PLUGIN = Path(__file__).with_name("cfn_test_plugin.py")  # workarounds for cloudformation-cli's checks
@@ -154,25 +155,21 @@ class LocalSts:
         self.calls: list[StsCall] = []
         self.lock = threading.Lock()
         self.ca_bundle, key = _self_signed(folder)
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
+        self._loopback = LoopbackServer(self._handler(), name="local-sts")
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(self.ca_bundle, key)
-        self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="local-sts", daemon=True)
+        self._loopback.server.socket = context.wrap_socket(self._loopback.server.socket, server_side=True)
 
     @property
     def host(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"{host!s}:{port}"
+        return self._loopback.host
 
     def __enter__(self) -> LocalSts:
-        self._thread.start()
+        self._loopback.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._loopback.stop()
 
     def answer(self, action: str, params: Mapping[str, str]) -> tuple[int, str]:
         request_id = f"<ResponseMetadata><RequestId>{uuid.uuid4()}</RequestId></ResponseMetadata>"

@@ -27,11 +27,12 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs
 
 from multigsi.local.cloudformation.faults import HarnessFaults, InvocationKilled
+from multigsi.local.loopback import LoopbackServer
 
 Handler = Callable[[Any, Any], Any]
 ASYNC_RETRIES = 2  # Lambda retries a failed asynchronous invocation twice
@@ -110,22 +111,17 @@ class LambdaService:
         self.running = 0
         self._deadlines: dict[str, float] = {}  # invocation id -> monotonic end of its timeout
         self.dropped: list[tuple[str, str]] = []  # (what, invocation id) sent after a timeout
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._request_handler())
-        self._server.daemon_threads = True
-        self._thread: threading.Thread | None = None
+        self._loopback = LoopbackServer(self._request_handler(), name="local-lambda")
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self._loopback.url
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._server.serve_forever, name="local-lambda", daemon=True)
-        self._thread.start()
+        self._loopback.start()
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._loopback.stop()
 
     def now(self) -> float:
         """The harness clock (wall time, moved on by ``advance``): what expiry is judged by."""

@@ -34,6 +34,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 from xml.sax.saxutils import escape
 
+from multigsi.local.loopback import LoopbackServer
+
 NAMESPACE = "http://cloudformation.amazonaws.com/doc/2010-05-15/"
 STS_VERSION = "2011-06-15"
 ACCOUNT = "123456789012"
@@ -246,10 +248,10 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, state: RegistryState) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+    def __init__(
+        self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], state: RegistryState
+    ) -> None:
+        super().__init__(address, handler)
         self.state = state
 
     def register_type(self, params: dict[str, str]) -> dict[str, str]:
@@ -330,24 +332,17 @@ class LocalTypeRegistry:
         self, *, region: str = "us-east-1", buckets: tuple[str, ...] = (), polls_in_progress: int = 2
     ) -> None:
         self.state = RegistryState(region, polls_in_progress, {bucket: {} for bucket in buckets})
-        self._server = _Server(self.state)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            args=(SHUTDOWN_POLL_SECONDS,),
-            name="type-registry",
-            daemon=True,
+        self._loopback = LoopbackServer(
+            _Handler, name="type-registry", server_class=_Server, state=self.state
         )
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self._loopback.url
 
     def __enter__(self) -> LocalTypeRegistry:
-        self._thread.start()
+        self._loopback.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        self._loopback.stop()
