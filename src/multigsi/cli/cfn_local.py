@@ -13,6 +13,7 @@ from multigsi.cli.spec_files import read_document
 from multigsi.local import LocalDynamoDB, Timing
 from multigsi.local.cloudformation import LocalCloudFormation, Stack
 from multigsi.local.dynamodb.waiting import wait_for_table
+from multigsi.model import wire
 
 
 def run_events(
@@ -63,12 +64,7 @@ def run_events(
 
 
 def _create(client: Any, table: str) -> None:
-    client.create_table(
-        TableName=table,
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    client.create_table(**wire.bare_table_request(table))
     wait_for_table(client, table)  # CreateTable answers CREATING, as on AWS
     for number in range(20):
         item = {"pk": {"S": f"item-{number}"}, "customer": {"S": f"c{number % 4}"}, "status": {"S": "placed"}}

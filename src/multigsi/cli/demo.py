@@ -23,6 +23,7 @@ from multigsi.engine.ownership.scope import Ownership
 from multigsi.engine.reconcile import Reconciler
 from multigsi.local import LocalDynamoDB, Timing
 from multigsi.local.dynamodb.waiting import wait_for_table
+from multigsi.model import wire
 from multigsi.model.parse import parse_table_spec
 
 TABLE = "demo-orders"
@@ -115,12 +116,7 @@ def _item(number: int) -> dict[str, Any]:
 
 
 def _seed(client: Any, items: int) -> None:
-    client.create_table(
-        TableName=TABLE,
-        AttributeDefinitions=[{"AttributeName": "order_id", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "order_id", "KeyType": "HASH"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    client.create_table(**wire.bare_table_request(TABLE, "order_id"))
     wait_for_table(client, TABLE)  # CreateTable answers CREATING, as on AWS
     for start in range(0, items, 25):
         batch = [{"PutRequest": {"Item": _item(n)}} for n in range(start, min(items, start + 25))]

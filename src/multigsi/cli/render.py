@@ -11,6 +11,7 @@ from rich.text import Text
 from multigsi.engine.ownership.record import Claims
 from multigsi.engine.plan import Action, Plan, Step
 from multigsi.engine.reconcile import ApplyResult, IndexProgress
+from multigsi.model import wire
 from multigsi.model.live import LiveTable
 from multigsi.model.table import KeyElement, KeyType
 
@@ -157,12 +158,12 @@ def status_json(live: LiveTable, owners: Claims | None = None) -> dict[str, Any]
                 "status": str(index.status),
                 "backfilling": index.backfilling,
                 "phase": str(index.phase),
-                "key_schema": [
-                    {"AttributeName": e.attribute_name, "KeyType": str(e.key_type)} for e in index.key_schema
+                "key_schema": wire.index_properties(index.name, index.key_schema, index.projection)[
+                    "KeySchema"
                 ],
                 "projection": {
-                    "ProjectionType": str(index.projection.type),
-                    "NonKeyAttributes": list(index.projection.non_key_attributes),
+                    "NonKeyAttributes": [],
+                    **wire.index_properties(index.name, index.key_schema, index.projection)["Projection"],
                 },
                 "owner": owner_json(owners, index.name),
             }

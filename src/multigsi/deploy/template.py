@@ -28,7 +28,7 @@ from typing import Any
 
 from multigsi.engine.ownership.record import STACKS_TAG
 from multigsi.errors import Problem, SpecError
-from multigsi.model import limits
+from multigsi.model import limits, wire
 from multigsi.model.table import TableSpec
 from multigsi.model.wire import create_action
 
@@ -237,15 +237,7 @@ def template(
 
 def demo_table(table_name: str) -> dict[str, Any]:
     """The stack's own table for --create-table: a bare on-demand table to add indexes to."""
-    return {
-        "Type": "AWS::DynamoDB::Table",
-        "Properties": {
-            "TableName": table_name,
-            "BillingMode": "PAY_PER_REQUEST",
-            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
-            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
-        },
-    }
+    return {"Type": "AWS::DynamoDB::Table", "Properties": wire.bare_table_request(table_name)}
 
 
 def index_properties(spec: TableSpec, table_ref: Any) -> dict[str, Any]:

@@ -51,6 +51,18 @@ def update_index_request(table_name: str, index_name: str, change: ThroughputCha
     return {"TableName": table_name, "GlobalSecondaryIndexUpdates": [{"Update": update}]}
 
 
+def bare_table_request(table_name: str, key: str = "pk") -> dict[str, Any]:
+    """CreateTable of an on-demand table keyed on one string attribute, without indexes:
+    the table the demos and ``--create-table`` add indexes to (also its CloudFormation
+    properties, which take the same shape)."""
+    return {
+        "TableName": table_name,
+        "AttributeDefinitions": [{"AttributeName": key, "AttributeType": "S"}],
+        "KeySchema": [{"AttributeName": key, "KeyType": "HASH"}],
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+
+
 def attribute_definitions(definitions: Iterable[AttributeDefinition]) -> list[dict[str, str]]:
     return [{"AttributeName": d.name, "AttributeType": str(d.type)} for d in definitions]
 

@@ -13,8 +13,9 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from multigsi.local import LocalDynamoDB, Timing
 from multigsi.local.cloudformation.cloudformation import LocalCloudFormation
+from multigsi.local.dynamodb.control_plane import Timing
+from multigsi.local.dynamodb.server import LocalDynamoDB
 
 LOCAL_BUILD_SECONDS = 1.0
 
