@@ -39,13 +39,14 @@ from constructs import Construct, IValidation
 
 from multigsi.cdk.provider import Provider, ProviderOptions
 from multigsi.cdk.shapes import check
+from multigsi.cloudformation.properties import CUSTOM_RESOURCE_TYPE
 from multigsi.cloudformation.properties import service_timeout as checked_service_timeout
 from multigsi.cloudformation.resource_type import TYPE_NAME
 from multigsi.deploy.template import DEFAULT_RESERVED_CONCURRENCY, check_table_name
 from multigsi.errors import Problem, SpecError
 from multigsi.model.table import BillingMode
 
-RESOURCE_TYPE = "Custom::MultiGsi"
+RESOURCE_TYPE = CUSTOM_RESOURCE_TYPE
 DEFAULT_SERVICE_TIMEOUT = Duration.hours(1)
 TWO_OWNERS_WARNING = "multigsi:two-owners"
 REMOVAL_POLICIES = {RemovalPolicy.DESTROY.name, RemovalPolicy.RETAIN.name}

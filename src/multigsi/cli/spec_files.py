@@ -24,11 +24,10 @@ import yaml
 from cfn_tools.yaml_loader import CfnYamlLoader
 
 from multigsi.cli.intrinsics import TABLE_TYPE, UNRESOLVED, Resolver
+from multigsi.cloudformation.properties import CUSTOM_RESOURCE_TYPES
 from multigsi.errors import Problem, SpecError
 from multigsi.model.parse import TABLE_FIELDS, parse_table_spec, parse_table_specs
 from multigsi.model.table import TableSpec
-
-CUSTOM_RESOURCE_TYPES = ("Custom::MultiGsi", "Custom::MultiGSI")
 
 # CloudFormation's own limit for a template body (from S3) is 1 MB; a spec is far smaller.
 MAX_BYTES = 1_000_000

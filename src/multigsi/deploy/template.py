@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from multigsi.cloudformation.properties import CUSTOM_RESOURCE_TYPE
 from multigsi.engine.ownership.record import STACKS_TAG
 from multigsi.errors import Problem, SpecError
 from multigsi.model import limits, wire
@@ -218,7 +219,7 @@ def template(
         },
     }
     resources["TableIndexes"] = {
-        "Type": "Custom::MultiGsi",
+        "Type": CUSTOM_RESOURCE_TYPE,
         "DependsOn": ["MultigsiSelfInvokeAndLogs"],
         "Properties": {
             "ServiceToken": {"Fn::GetAtt": ["MultigsiFunction", "Arn"]},

@@ -27,12 +27,13 @@ from importlib import resources
 from pathlib import Path
 
 import multigsi
+from multigsi.cloudformation.properties import RESOURCE_TYPE_NAME
 from multigsi.deploy.bytecode import DEFAULT_VERSION, Interpreter, runtime_name
 from multigsi.deploy.contents import module_file
 from multigsi.deploy.package import build_tree, lock_file_text, write_entries
 from multigsi.errors import PackageError
 
-TYPE_NAME = "Multigsi::DynamoDB::GlobalSecondaryIndexes"
+TYPE_NAME = RESOURCE_TYPE_NAME
 ENTRY_MODULE = "multigsi.cloudformation.resource_type.handlers"
 COMPAT_ENTRY_MODULE = "multigsi.registry.handlers"  # type versions registered before the move
 ENTRY_POINT = f"{ENTRY_MODULE}.resource"  # a cloudformation_cli_python_lib.Resource: the Lambda handler

@@ -103,6 +103,34 @@ class ApplyResult:
     def converged(self) -> bool:
         return self.outcome is Outcome.CONVERGED
 
+    def describe(self) -> str:
+        """What is in flight (index, phase, percent, ETA) and what is not started yet: the
+        one wording both CloudFormation front doors report progress and timeouts in."""
+        parts = []
+        for item in self.in_flight:
+            text = f"{item.name} {item.phase}"
+            if item.percent is not None:
+                text += f" {item.percent:.0f}%"
+            if item.eta is not None:
+                text += f" ETA {duration(item.eta)}"
+            parts.append(text)
+        steps = self.remaining.steps
+        if steps:
+            parts.append("not started: " + ", ".join(step.describe() for step in steps))
+        return "; ".join(parts)
+
+
+def duration(seconds: float) -> str:
+    """``1h02m``, ``3m05s``, ``42s``."""
+    seconds = max(0, round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes:02d}m"
+    if minutes:
+        return f"{minutes}m{secs:02d}s"
+    return f"{secs}s"
+
 
 Event = Observed | StepIssued | Retrying
 Observer = Callable[[Event], None]

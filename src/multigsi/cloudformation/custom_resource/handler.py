@@ -428,15 +428,7 @@ def table_of(physical: str) -> str | None:
 
 
 def _timeout_reason(result: ApplyResult, timeout: int) -> str:
-    parts = [f"ServiceTimeout ({timeout}s) reached before the indexes were ready."]
-    for item in result.in_flight:
-        done = f", {item.percent:.0f}% done" if item.percent is not None else ""
-        parts.append(
-            f"{item.name} is still {item.phase}{done} ({item.elapsed:.0f}s seen in the last invocation)."
-        )
-    if result.remaining.steps:
-        parts.append("Not started: " + "; ".join(step.describe() for step in result.remaining.steps) + ".")
-    parts.append(
+    return (
+        f"ServiceTimeout ({timeout}s) reached before the indexes were ready: {result.describe() or 'nothing in flight'}. "
         "DynamoDB finishes what is in flight; a later update or the rollback continues from the live state."
     )
-    return " ".join(parts)

@@ -18,5 +18,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-TYPE_NAME = "Multigsi::DynamoDB::GlobalSecondaryIndexes"
+from multigsi.cloudformation.properties import RESOURCE_TYPE_NAME
+
+TYPE_NAME = RESOURCE_TYPE_NAME
 SCHEMA_PATH = Path(__file__).with_name("schema.json")

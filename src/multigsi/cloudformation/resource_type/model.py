@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from multigsi.cloudformation.properties import listed_index_names
 from multigsi.engine.ownership.record import NO_STACK, STACKLESS_LOGICAL_ID, UUID_PATTERN, Owner
 from multigsi.errors import ResourceMissingError
 from multigsi.model import limits, wire
@@ -114,12 +115,9 @@ def without_id(properties: Mapping[str, Any]) -> dict[str, Any]:
 def listed(properties: Mapping[str, Any] | None) -> tuple[str, ...] | None:
     """The index names a model lists; None when it has no GlobalSecondaryIndexes at all
     (a request that carries only the identifier)."""
-    indexes = (properties or {}).get("GlobalSecondaryIndexes")
-    if not isinstance(indexes, list):
+    if not isinstance((properties or {}).get("GlobalSecondaryIndexes"), list):
         return None
-    return tuple(
-        i["IndexName"] for i in indexes if isinstance(i, Mapping) and isinstance(i.get("IndexName"), str)
-    )
+    return listed_index_names(properties)
 
 
 def without_write_only(properties: Mapping[str, Any]) -> dict[str, Any]:

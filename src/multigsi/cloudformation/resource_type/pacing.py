@@ -83,30 +83,7 @@ def poll_here(delay: int | None, now: float, invocation_end: float) -> bool:
 
 
 def progress_message(result: ApplyResult, done: str = "") -> str:
-    """Index, phase, percent and ETA of what is in flight, and the steps left."""
-    parts = []
-    for item in result.in_flight:
-        text = f"{item.name} {item.phase}"
-        if item.percent is not None:
-            text += f" {item.percent:.0f}%"
-        if item.eta is not None:
-            text += f" ETA {_duration(item.eta)}"
-        parts.append(text)
-    steps = result.remaining.steps
-    if steps:
-        parts.append(f"{len(steps)} step{'s' if len(steps) != 1 else ''} left: {steps[0].describe()}")
-    if done:
-        parts.insert(0, done)
-    message = "; ".join(parts) or "waiting for the table"
+    """Index, phase, percent and ETA of what is in flight, and the steps left (the stack's
+    status message: kept short)."""
+    message = "; ".join(part for part in (done, result.describe()) if part) or "waiting for the table"
     return message if len(message) <= MESSAGE_LIMIT else message[: MESSAGE_LIMIT - 1] + "…"
-
-
-def _duration(seconds: float) -> str:
-    seconds = max(0, round(seconds))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}h{minutes:02d}m"
-    if minutes:
-        return f"{minutes}m{secs:02d}s"
-    return f"{secs}s"

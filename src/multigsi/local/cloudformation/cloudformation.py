@@ -24,6 +24,7 @@ from xml.sax.saxutils import escape
 import boto3
 
 from multigsi.cloudformation.custom_resource import lambda_handler
+from multigsi.cloudformation.properties import CUSTOM_RESOURCE_TYPE
 from multigsi.local.cloudformation.faults import HarnessFaults
 from multigsi.local.cloudformation.lambda_service import CLOUDFORMATION_KEY, Handler, LambdaService
 
@@ -149,7 +150,7 @@ class LocalCloudFormation:
             "StackId": stack_id or self.stack_id,
             "RequestId": request_id,
             "LogicalResourceId": logical_id,
-            "ResourceType": "Custom::MultiGsi",
+            "ResourceType": CUSTOM_RESOURCE_TYPE,
             "ResourceProperties": stringify({"ServiceToken": self.function_arn, **properties}),
         }
         if old_properties is not None:

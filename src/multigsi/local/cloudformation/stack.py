@@ -25,6 +25,7 @@ from typing import Any
 
 import boto3
 
+from multigsi.cloudformation.properties import CUSTOM_RESOURCE_TYPE
 from multigsi.local.cloudformation.cloudformation import (
     CfnResponse,
     LocalCloudFormation,
@@ -32,7 +33,7 @@ from multigsi.local.cloudformation.cloudformation import (
     StackState,
 )
 
-CUSTOM_TYPE = "Custom::MultiGsi"
+CUSTOM_TYPE = CUSTOM_RESOURCE_TYPE
 TABLE_TYPE = "AWS::DynamoDB::Table"
 
 
