@@ -1,0 +1,1 @@
+"""The CLI's commands, by who runs them: ``operate``, ``develop``, ``deploy``."""
