@@ -20,6 +20,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -127,15 +128,20 @@ def compile_tree(interpreter: Interpreter, root: Path, sources: list[str]) -> st
     """Compile ``sources`` (paths relative to ``root``) with ``interpreter``; return its
     cache tag (``cpython-312``)."""
     environment = {"PYTHONHASHSEED": "0", "SOURCE_DATE_EPOCH": "315532800", "PATH": os.defpath}
-    result = subprocess.run(
-        [str(interpreter.path), "-s", "-c", COMPILER, str(root), TASK_ROOT],
-        input="\n".join(sorted(sources)),
-        capture_output=True,
-        text=True,
-        env=environment,
-        timeout=COMPILE_TIMEOUT,
-        check=False,
-    )
+    # -P: the working directory is not put first on sys.path, and the compiler runs in an
+    # empty one anyway, so a py_compile.py lying where the command was started cannot
+    # shadow the standard library's.
+    with tempfile.TemporaryDirectory() as empty:
+        result = subprocess.run(
+            [str(interpreter.path), "-s", "-P", "-c", COMPILER, str(root), TASK_ROOT],
+            input="\n".join(sorted(sources)),
+            capture_output=True,
+            text=True,
+            env=environment,
+            timeout=COMPILE_TIMEOUT,
+            check=False,
+            cwd=empty,
+        )
     if result.returncode != 0:
         raise PackageError(f"compiling with {interpreter.path} failed: {result.stderr.strip()[-2000:]}")
     return result.stdout.strip()
