@@ -128,3 +128,17 @@ def test_a_delete_by_identifier_alone_removes_what_the_resource_created() -> Non
         deleted = cloud_control(sim).operation("DELETE", {"Id": stack.model["Id"]})
         assert deleted.succeeded, deleted.message
         assert set(sim.indexes(table)) == {"unmanaged"}
+
+
+def test_without_credentials_from_cloudformation_the_handlers_make_no_call() -> None:
+    """Fail closed: under SAM local or a misconfigured `cfn test`, the environment's own
+    credentials (a developer's profile, on real tables) must not be used instead."""
+    table, spec = fresh()
+    with simulation() as sim:
+        sim.create_table(table)
+        event = sim.standin.request("CREATE", spec)
+        del event["requestData"]["callerCredentials"]
+        before = len(sim.local.plane.events)
+        answer = sim.standin.invoke(event)
+        assert answer["status"] == "FAILED" and answer["errorCode"] == "InvalidCredentials", answer
+        assert len(sim.local.plane.events) == before and set(sim.indexes(table)) == set()
