@@ -240,9 +240,16 @@ class Operations:
 
         pacer = _Pacer(self.clock, self.clock.now() + self.budget, self.wall, _seen(request.context))
         workflow = self._workflow(request, pacer)
-        listed = model.listed(request.desired)
+        # The record decides what this resource created: a Delete's model may be stale (the
+        # contract suite deletes with the model its Create returned, after an Update added
+        # indexes) or hold only the identifier (Cloud Control). Only claims of this very
+        # resource and front door count; docs/security.md says what protects them.
         resource = Resource(
-            me, KIND, listed=listed or (), carried=_created(request.context), record_decides=listed is None
+            me,
+            KIND,
+            listed=model.listed(request.desired) or (),
+            carried=_created(request.context),
+            record_decides=True,
         )
         try:
             outcome = workflow.remove(identifier.table_name, resource, check)
