@@ -28,6 +28,7 @@ from multigsi.local.cloudwatch import LocalCloudWatch
 from multigsi.local.control_plane import ControlPlane, TableKey, Timing
 from multigsi.local.errors import AwsError
 from multigsi.local.faults import Fault, FaultInjector
+from multigsi.local.hosts import HostGuard
 from multigsi.local.routes import Route, Router, is_dynamodb, reset_route
 from multigsi.local.table_rules import check_create_table, check_table_settings, check_update_table
 from multigsi.local.tables import DATA_OPERATIONS, Limits, Phase
@@ -341,7 +342,8 @@ class LocalDynamoDB:
         if allow_reset:
             self.routes.append(reset_route(self.plane))
         app = LocalCloudWatch(Router(self.routes), self.plane)
-        self._server: BaseWSGIServer = make_server(host, port, app, threaded=True)
+        guarded = HostGuard(app, host, lambda: self._server.port)  # no DNS rebinding (hosts.py)
+        self._server: BaseWSGIServer = make_server(host, port, guarded, threaded=True)
         self._thread: threading.Thread | None = None
 
     @property
