@@ -22,6 +22,7 @@ from typing import Any
 from multigsi.local import messages
 from multigsi.local.errors import AwsError
 from multigsi.local.tables import Limits, Tables
+from multigsi.local.tags import TagStore
 
 MAX_INDEXES = 20
 MAX_UPDATES_PER_CALL = 5
@@ -102,6 +103,7 @@ class ControlPlane:
     # Overrides Timing for creates: (table key, index name, item count) → seconds.
     build_time: Callable[[TableKey, str, int], float] | None = None
     limits: Limits = field(default_factory=Limits)
+    tags: TagStore = field(default_factory=TagStore)
     rng: random.Random = field(init=False)
     tables: Tables = field(init=False)
 
@@ -133,6 +135,7 @@ class ControlPlane:
         """The table was created or deleted: nothing of an earlier table carries over."""
         self.operations.pop(key, None)
         self.on_demand.pop(key, None)
+        self.tags.forget(key)
 
     def record(self, key: TableKey, kind: str, index: str = "", detail: str = "") -> None:
         self.events.append(EndpointEvent(self.clock(), key[1], kind, index, detail))

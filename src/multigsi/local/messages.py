@@ -176,3 +176,23 @@ ACCOUNT_OPERATIONS = (
     "Subscriber limit exceeded: Only {limit} tables can be created, updated, or deleted simultaneously"
 )
 THROTTLED = "Rate of requests exceeds the allowed throughput."  # (unconfirmed for the control plane)
+
+# --- tags (issue #23) ----------------------------------------------------------------------
+# Source, unless said otherwise: live captures against DynamoDB (us-east-1, us-west-2) in
+# the ack-api-quirks DynamoDB findings DDB-TABLE-070/071/107/108/110/446, verified
+# 2026-10-08/09. Older captures (dynalite's test/tagResource.js, 2019-11-26) had the typo
+# "ResourcArn" in TAG_TABLE_NOT_FOUND; the 2026 captures read "ResourceArn".
+TAG_TABLE_NOT_FOUND = "Requested resource not found: ResourceArn: {arn} not found"
+TAG_ARN_NOT_ARN = "One or more parameter values were invalid: ARNs must start with 'arn:': {arn}"
+TAG_ACCESS_DENIED = "Access is denied"  # an ARN of another account (DDB-TABLE-071, 2026-10-08)
+TAG_KEY_INVALID = "The Tag Key provided is invalid, Key: {key}"
+TAG_VALUE_INVALID = "The Tag Value provided is invalid, Value: {value}"
+TAG_KEY_RESERVED = "Tag Key cannot be prefixed with aws:, Key: {key}"
+TAG_KEY_DUPLICATE = "Duplicate Tag Keys provided as input: Duplicate Tag Key found {key}"
+TOO_MANY_TAGS = "Number of Tags exceed the current limit for the provided ResourceArn"
+NO_TAGS = "Atleast one Tag needs to be provided as Input."  # sic, captured 2026-10-08
+NO_TAG_KEYS = "Atleast one Tag Key needs to be provided as Input."  # sic, captured 2026-10-09
+# dynalite test/tagResource.js and untagResource.js (captured from AWS, 2019-11-26); no
+# newer capture of a missing or malformed-but-"arn:" ResourceArn was found.
+TAG_ARN_MISSING = "Invalid TableArn"
+TAG_ARN_INVALID = "Invalid TableArn: Invalid ResourceArn provided as input {arn}"

@@ -23,7 +23,7 @@ from typing import Any
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.test import run_wsgi_app
 
-from multigsi.local import messages
+from multigsi.local import messages, tags
 from multigsi.local.cloudwatch import LocalCloudWatch
 from multigsi.local.control_plane import ControlPlane, TableKey, Timing
 from multigsi.local.errors import AwsError
@@ -35,6 +35,7 @@ from multigsi.local.tables import DATA_OPERATIONS, Limits, Phase
 from multigsi.local.validation import check_request
 
 TARGET_PREFIX = "DynamoDB_20120810."
+TAG_OPERATIONS = frozenset({"TagResource", "UntagResource", "ListTagsOfResource"})
 REGION_IN_AUTHORIZATION = re.compile(r"Credential=[^/]+/\d+/([^/]+)/")
 DEFAULT_REGION = "us-east-1"
 
@@ -104,6 +105,8 @@ class ControlPlaneMiddleware:
             return self._create_table(environ, payload, key)
         if operation == "DeleteTable":
             return self._delete_table(environ, payload, key)
+        if operation in TAG_OPERATIONS:
+            return self._tags(environ, operation, payload, key[0])
         if operation == "DescribeTable":
             self.plane.record(key, "describe")
             ghost = tables.ghost(key)
@@ -140,6 +143,42 @@ class ControlPlaneMiddleware:
         if index not in names:
             raise AwsError("ValidationException", messages.INDEX_NOT_ON_TABLE.format(name=index))
 
+    def _tags(
+        self, environ: dict[str, Any], operation: str, payload: dict[str, Any], region: str
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        """TagResource, UntagResource, ListTagsOfResource: answered here, never by moto."""
+        arn = payload.get("ResourceArn")
+        store = self.plane.tags
+        if operation == "TagResource":
+            table = (region, tags.table_of(arn, region, needs="tags", given=payload.get("Tags")))
+            if not payload["Tags"]:
+                raise AwsError("ValidationException", messages.NO_TAGS)
+            wanted = tags.check_tags(payload["Tags"])
+            self._check_taggable(environ, table, str(arn))
+            store.tag(table, wanted)
+            return _ok({})
+        if operation == "UntagResource":
+            table = (region, tags.table_of(arn, region, needs="tagKeys", given=payload.get("TagKeys")))
+            if not payload["TagKeys"]:
+                raise AwsError("ValidationException", messages.NO_TAG_KEYS)
+            keys = tags.check_keys(payload["TagKeys"])
+            self._check_taggable(environ, table, str(arn))
+            store.untag(table, keys)
+            return _ok({})
+        table = (region, tags.table_of(arn, region, needs="", given=None))
+        self._check_taggable(environ, table, str(arn))
+        return _ok({"Tags": store.listing(table)})  # every tag, never a NextToken (tags.py)
+
+    def _check_taggable(self, environ: dict[str, Any], table: TableKey, arn: str) -> None:
+        """Tag calls on a table that is missing, CREATING or DELETING: ResourceNotFound
+        (ack-api-quirks DDB-TABLE-446, 2026-10-09)."""
+        missing = AwsError("ResourceNotFoundException", messages.TAG_TABLE_NOT_FOUND.format(arn=arn))
+        if self.plane.tables.ghost(table) is not None or self.plane.tables.phase(table) is Phase.CREATING:
+            raise missing
+        status, _, _ = self._moto(environ, {"TableName": table[1]}, "DescribeTable")
+        if status != 200:
+            raise missing
+
     def _refuse_in_phase(self, key: TableKey) -> None:
         """A table CREATING, UPDATING (its own settings) or DELETING cannot be changed."""
         phase = self.plane.tables.phase(key)
@@ -154,14 +193,17 @@ class ControlPlaneMiddleware:
         self, environ: dict[str, Any], payload: dict[str, Any], key: TableKey
     ) -> tuple[int, list[tuple[str, str]], bytes]:
         check_create_table(payload)
+        wanted = tags.check_tags(payload.get("Tags") or [])
         if self.plane.tables.ghost(key) is not None:
             raise AwsError("ResourceInUseException", messages.TABLE_BEING_DELETED.format(name=key[1]))
         self.plane.check_capacity(key[0])
-        status, headers, answer = self._moto(environ, payload, "CreateTable")
+        untagged = {name: value for name, value in payload.items() if name != "Tags"}  # tags.py keeps them
+        status, headers, answer = self._moto(environ, untagged, "CreateTable")
         if status != 200:
             return status, headers, answer
         self.plane.forget(key)
         self.plane.tables.created(key)
+        self.plane.tags.tag(key, wanted)
         document = json.loads(answer)
         document["TableDescription"] = self.plane.overlay(key, document["TableDescription"])
         return status, headers, json.dumps(document).encode()

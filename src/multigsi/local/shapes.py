@@ -181,8 +181,18 @@ READ = struct(
     }
 )
 
+# Types only: tags.py checks the members in DynamoDB's own order and words.
+TAG_RESOURCE = struct(
+    {"ResourceArn": string(), "Tags": listing(struct({"Key": string(), "Value": string()}))}
+)
+UNTAG_RESOURCE = struct({"ResourceArn": string(), "TagKeys": listing(string())})
+LIST_TAGS = struct({"ResourceArn": string(), "NextToken": string()})
+
 # Every other operation that names one table: at least TableName is checked.
 SHAPES: Mapping[str, Member] = {
+    "TagResource": TAG_RESOURCE,
+    "UntagResource": UNTAG_RESOURCE,
+    "ListTagsOfResource": LIST_TAGS,
     "CreateTable": CREATE_TABLE,
     "UpdateTable": UPDATE_TABLE,
     "DeleteTable": TABLE_ONLY,
