@@ -141,6 +141,15 @@ def test_resource_arns(raw_client: Any, table_name: str) -> None:
         "ValidationException",
         messages.TAG_ARN_NOT_ARN.format(arn=table_name),
     )
+    for arn, message in (
+        ("arn:aws:s3:::bucket/" + table_name, messages.TAG_ARN_NOT_DYNAMODB),
+        (ARN.format(table_name) + "/index/by-a", messages.TAG_ARN_NOT_TABLE),
+        ("arn:aws:dynamodb:eu-west-1:123456789012:table/" + table_name, messages.TAG_ARN_INVALID),
+    ):
+        assert error_of(raw_client.list_tags_of_resource, ResourceArn=arn) == (
+            "ValidationException",
+            message.format(arn=arn),
+        )
     other_account = "arn:aws:dynamodb:us-east-1:999999999999:table/" + table_name
     assert error_of(raw_client.list_tags_of_resource, ResourceArn=other_account) == (
         "AccessDeniedException",

@@ -199,9 +199,9 @@ class ControlPlane:
             if "Create" in update:
                 self._check_create(update["Create"], request, existing, billing, busy)
             elif "Delete" in update:
-                self._check_delete(update["Delete"]["IndexName"], existing, ops, busy)
+                self._check_delete(update["Delete"]["IndexName"], key[1], existing, ops, busy)
             else:
-                self._check_throughput_update(update["Update"], existing, ops, billing)
+                self._check_throughput_update(update["Update"], key[1], existing, ops, billing)
 
     def _check_create(
         self,
@@ -215,7 +215,7 @@ class ControlPlane:
         if busy:
             raise AwsError("LimitExceededException", messages.ONE_AT_A_TIME)
         if name in existing:
-            raise AwsError("ValidationException", messages.INDEX_EXISTS.format(name=name))
+            raise AwsError("ValidationException", messages.INDEX_EXISTS)
         if len(existing) + 1 > MAX_INDEXES:
             raise AwsError("LimitExceededException", messages.TOO_MANY_INDEXES)
         keys = [element["AttributeName"] for element in create.get("KeySchema", [])]
@@ -228,11 +228,16 @@ class ControlPlane:
         _check_billing(create, billing, name, creating=True)
 
     def _check_delete(
-        self, name: str, existing: Mapping[str, Any], ops: Mapping[str, IndexOperation], busy: bool
+        self,
+        name: str,
+        table: str,
+        existing: Mapping[str, Any],
+        ops: Mapping[str, IndexOperation],
+        busy: bool,
     ) -> None:
         index = existing.get(name)
         if index is None:
-            raise AwsError("ResourceNotFoundException", messages.INDEX_DELETE_MISSING.format(name=name))
+            raise AwsError("ResourceNotFoundException", messages.INDEX_MISSING.format(name=name, table=table))
         op = ops.get(name)
         if op is not None and op.kind is OpKind.CREATE:
             if self.clock() < op.allocated_at:
@@ -244,12 +249,15 @@ class ControlPlane:
     def _check_throughput_update(
         self,
         update: Mapping[str, Any],
+        table: str,
         existing: Mapping[str, Any],
         ops: Mapping[str, IndexOperation],
         billing: str,
     ) -> None:
         name = update["IndexName"]
-        if name not in existing or existing[name].get("IndexStatus") == "DELETING":
+        if name not in existing:
+            raise AwsError("ResourceNotFoundException", messages.INDEX_MISSING.format(name=name, table=table))
+        if existing[name].get("IndexStatus") == "DELETING":
             raise AwsError("ValidationException", messages.UPDATE_MISSING)
         op = ops.get(name)
         if op is not None and (op.kind is OpKind.UPDATE or self.clock() < op.allocated_at):
@@ -302,10 +310,10 @@ class ControlPlane:
 
 def _check_billing(action: Mapping[str, Any], billing: str, name: str, *, creating: bool) -> None:
     if billing == "PAY_PER_REQUEST" and action.get("ProvisionedThroughput"):
-        raise AwsError("ValidationException", messages.THROUGHPUT_ON_DEMAND)
+        raise AwsError("ValidationException", messages.INDEX_UPDATE_THROUGHPUT_ON_DEMAND.format(name=name))
     if billing == "PROVISIONED":
         if creating and not action.get("ProvisionedThroughput"):
-            raise AwsError("ValidationException", messages.THROUGHPUT_MISSING.format(name=name))
+            raise AwsError("ValidationException", messages.UPDATE_THROUGHPUT_MISSING.format(name=name))
         on_demand = action.get("OnDemandThroughput") or {}
         for member in ("MaxReadRequestUnits", "MaxWriteRequestUnits"):
             if member in on_demand:

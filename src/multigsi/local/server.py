@@ -56,7 +56,7 @@ class ControlPlaneMiddleware:
         operation = environ.get("HTTP_X_AMZ_TARGET", "")[len(TARGET_PREFIX) :]
         body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
         try:
-            payload: Any = json.loads(body or b"{}")
+            payload: Any = json.loads(body) if body else None  # None: SerializationException
         except ValueError:
             payload = None
         name = payload.get("TableName") if isinstance(payload, dict) else None
@@ -321,7 +321,7 @@ def _fault_answer(fault: Fault) -> tuple[int, list[tuple[str, str]], bytes]:
 
 
 def _error(error: AwsError) -> tuple[int, list[tuple[str, str]], bytes]:
-    body = json.dumps({"__type": error.type_name, "message": error.message}).encode()
+    body = json.dumps(error.body()).encode()
     return error.status, [("Content-Type", "application/x-amz-json-1.0")], body
 
 

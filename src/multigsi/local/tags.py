@@ -48,13 +48,18 @@ def table_of(arn: object, region: str, *, needs: str, given: object) -> str:
     if needs and given is None:
         item = messages.VALIDATION_ITEM.format(value="null", path=needs, constraint=messages.NOT_NULL)
         raise _invalid(f"1 validation error detected: {item}")
+    parts = arn.split(":", 5)
+    if len(parts) == 6 and parts[2] != "dynamodb":
+        raise _invalid(messages.TAG_ARN_NOT_DYNAMODB.format(arn=arn))
+    if len(parts) == 6 and "/index/" in parts[5]:
+        raise _invalid(messages.TAG_ARN_NOT_TABLE.format(arn=arn))
     match = TABLE_ARN.fullmatch(arn)
     if match is None or not 3 <= len(match.group(3)) <= 255:
         raise _invalid(messages.TAG_ARN_INVALID.format(arn=arn))
     arn_region, account, name = match.groups()
     if account != ACCOUNT_ID:
         raise AwsError("AccessDeniedException", messages.TAG_ACCESS_DENIED)
-    if arn_region != region:  # (unconfirmed wording) DDB-TABLE-071 gives only the type
+    if arn_region != region:  # DDB-TABLE-442, 2026-10-09
         raise _invalid(messages.TAG_ARN_INVALID.format(arn=arn))
     return name
 
