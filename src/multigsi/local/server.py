@@ -31,7 +31,7 @@ from multigsi.local.faults import Fault, FaultInjector
 from multigsi.local.hosts import HostGuard
 from multigsi.local.routes import Route, Router, is_dynamodb, reset_route
 from multigsi.local.table_rules import check_create_table, check_table_settings, check_update_table
-from multigsi.local.tables import DATA_OPERATIONS, Limits, Phase
+from multigsi.local.tables import DATA_OPERATIONS, Limits, Phase, list_page
 from multigsi.local.validation import check_request
 
 TARGET_PREFIX = "DynamoDB_20120810."
@@ -107,6 +107,9 @@ class ControlPlaneMiddleware:
             return self._delete_table(environ, payload, key)
         if operation in TAG_OPERATIONS:
             return self._tags(environ, operation, payload, key[0])
+        if operation == "ListTables":
+            names = self._table_names(environ) + tables.deleting(key[0])
+            return _ok(list_page(names, payload.get("ExclusiveStartTableName"), payload.get("Limit")))
         if operation == "DescribeTable":
             self.plane.record(key, "describe")
             ghost = tables.ghost(key)
@@ -142,6 +145,20 @@ class ControlPlaneMiddleware:
         }
         if index not in names:
             raise AwsError("ValidationException", messages.INDEX_NOT_ON_TABLE.format(name=index))
+
+    def _table_names(self, environ: dict[str, Any]) -> list[str]:
+        """Every table moto holds in the request's region, read page by page (under the lock)."""
+        names: list[str] = []
+        request: dict[str, Any] = {"Limit": 100}
+        while True:
+            status, _, answer = self._moto(environ, request, "ListTables")
+            if status != 200:
+                raise AwsError("InternalServerError", "Internal server error", 500)
+            document = json.loads(answer)
+            names += document.get("TableNames", [])
+            if not document.get("LastEvaluatedTableName"):
+                return names
+            request = {"Limit": 100, "ExclusiveStartTableName": document["LastEvaluatedTableName"]}
 
     def _tags(
         self, environ: dict[str, Any], operation: str, payload: dict[str, Any], region: str

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import uuid
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -29,6 +29,7 @@ from multigsi.local.errors import AwsError
 
 TableKey = tuple[str, str]  # (region, table name)
 DEFAULT_MAX_TABLE_OPERATIONS = 500
+DEFAULT_LIST_LIMIT = 100  # ListTables answers at most this many names (API_ListTables)
 CONTROL_PLANE_OPERATIONS = frozenset(
     {"CreateTable", "DeleteTable", "UpdateTable", "DescribeTable", "ListTables", "DescribeLimits"}
 )
@@ -149,6 +150,13 @@ class Tables:
         current = self.phases.get(key)
         return current.description if current and current.phase is Phase.DELETING else None
 
+    def deleting(self, region: str) -> list[str]:
+        """The names of the region's tables still DELETING (moto has dropped them already)."""
+        self.settle()
+        return [
+            key[1] for key, phase in self.phases.items() if key[0] == region and phase.phase is Phase.DELETING
+        ]
+
     def forget_all(self) -> None:
         self.phases.clear()
         self.table_ids.clear()
@@ -171,3 +179,17 @@ class Tables:
         elif phase is Phase.UPDATING:
             description["TableStatus"] = "UPDATING"
         return description
+
+
+def list_page(names: Iterable[str], start: str | None, limit: int | None) -> dict[str, Any]:
+    """One ListTables answer: the names after ``start`` in order, at most ``limit``, and
+    ``LastEvaluatedTableName`` when more follow. Names compare as strings, so a start name
+    that no longer exists (deleted between pages) still resumes at the right place; moto
+    looked the start name up by position and answered nothing when it was gone."""
+    ordered = sorted(set(names))
+    after = [name for name in ordered if start is None or name > start]
+    size = limit or DEFAULT_LIST_LIMIT
+    page: dict[str, Any] = {"TableNames": after[:size]}
+    if len(after) > size:  # dynalite's rule: no LastEvaluatedTableName on an exact last page
+        page["LastEvaluatedTableName"] = after[size - 1]
+    return page
