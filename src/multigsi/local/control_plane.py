@@ -147,13 +147,17 @@ class ControlPlane:
         self.settle(key)
         now = self.clock()
         ops = self.operations.get(key, {})
+        _local_indexes(description)
         indexes = [dict(index) for index in description.get("GlobalSecondaryIndexes", [])]
         for index in indexes:
             op = ops.get(index["IndexName"])
-            index["IndexArn"] = f"{description.get('TableArn', '')}/index/{index['IndexName']}"
-            # AWS refreshes these about every six hours; the table's own figures stand in.
-            index.setdefault("IndexSizeBytes", description.get("TableSizeBytes", 0))
-            index.setdefault("ItemCount", description.get("ItemCount", 0))
+            _index_figures(index, description)
+            # Every GSI's throughput carries NumberOfDecreasesToday, on-demand ones 0/0/0
+            # (dynalite test/createTable.js "multiple GlobalSecondaryIndexes", asserted against AWS).
+            index["ProvisionedThroughput"] = {
+                "NumberOfDecreasesToday": 0,
+                **index.get("ProvisionedThroughput", {"ReadCapacityUnits": 0, "WriteCapacityUnits": 0}),
+            }
             on_demand = self.on_demand.get(key, {}).get(index["IndexName"])
             if on_demand:
                 index["OnDemandThroughput"] = on_demand
@@ -306,6 +310,24 @@ class ControlPlane:
         op = self.operations.get(key, {}).get(index_name)
         if op is not None and op.kind is OpKind.CREATE:
             raise AwsError("ValidationException", messages.READ_BACKFILLING)
+
+
+def _index_figures(index: dict[str, Any], table: Mapping[str, Any]) -> None:
+    """IndexArn, IndexSizeBytes and ItemCount, which every index description carries. AWS
+    refreshes the figures about every six hours; the table's own stand in."""
+    index["IndexArn"] = f"{table.get('TableArn', '')}/index/{index['IndexName']}"
+    index.setdefault("IndexSizeBytes", table.get("TableSizeBytes", 0))
+    index.setdefault("ItemCount", table.get("ItemCount", 0))
+
+
+def _local_indexes(description: dict[str, Any]) -> None:
+    """LSIs as DynamoDB describes them (dynalite test/createTable.js "should succeed for
+    LocalSecondaryIndexes", asserted against AWS): moto's plus IndexArn and the figures."""
+    indexes = [dict(index) for index in description.get("LocalSecondaryIndexes") or []]
+    for index in indexes:
+        _index_figures(index, description)
+    if indexes:
+        description["LocalSecondaryIndexes"] = indexes
 
 
 def _check_billing(action: Mapping[str, Any], billing: str, name: str, *, creating: bool) -> None:

@@ -12,7 +12,9 @@ import io
 import json
 import logging
 import re
+import secrets
 import socket
+import string
 import struct
 import threading
 import time
@@ -342,18 +344,29 @@ def _error(error: AwsError) -> tuple[int, list[tuple[str, str]], bytes]:
     return error.status, [("Content-Type", "application/x-amz-json-1.0")], body
 
 
+REQUEST_ID_ALPHABET = string.digits + string.ascii_uppercase
+
+
+def request_id() -> str:
+    """DynamoDB's request id: 52 upper-case letters and digits (dynalite's listTables tests
+    match /^[0-9A-Z]{52}$/ against AWS; e.g. FLMA4C456PAVR2EJUMCMC8R31NVV4KQNSO5AEMVJF66Q9ASUAAJG
+    in turbot/steampipe-plugin-aws#1516, 2022-12-21). moto's ids mix in lower case."""
+    return "".join(secrets.choice(REQUEST_ID_ALPHABET) for _ in range(52))
+
+
 def _respond(
     start_response: StartResponse, status: int, headers: list[tuple[str, str]], body: bytes
 ) -> list[bytes]:
     """Send a (possibly rewritten) answer with a correct length and the CRC32 that
     botocore checks on every DynamoDB response."""
-    skip = {"content-length", "x-amz-crc32", "transfer-encoding"}
+    skip = {"content-length", "x-amz-crc32", "transfer-encoding", "x-amzn-requestid"}
     kept = [
         (name, value)
         for name, value in headers
         if name.lower() not in skip and not name.lower().startswith("access-control-")  # no CORS
     ]
     kept += [
+        ("x-amzn-RequestId", request_id()),
         ("Content-Length", str(len(body))),
         ("x-amz-crc32", str(zlib.crc32(body) & 0xFFFFFFFF)),
     ]
