@@ -56,8 +56,9 @@ ON_DEMAND_ON_PROVISIONED = (  # ACK-QUIRKS DDB-TABLE-442, 2026-10-09
     "One or more parameter values were invalid: {member} for OnDemandThroughput cannot be "
     "specified when the table BillingMode is PROVISIONED"
 )
-# An Update of an index that is being deleted. DYNALITE test/updateTable.js, 2018-10-16 gave
-# it for an index that does not exist at all; that case is now INDEX_MISSING (newer).
+# An Update of an index that is being deleted: (unconfirmed) for that case. DYNALITE
+# test/updateTable.js, 2018-10-16 captured it for an index that does not exist at all; that
+# case is now INDEX_MISSING, whose capture is newer.
 UPDATE_MISSING = (
     "This operation cannot be performed with given input values. Please contact DynamoDB "
     "service team for more info: Action Blocked: IndexUpdate"
