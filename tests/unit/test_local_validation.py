@@ -21,18 +21,23 @@ def refusal(operation: str, payload: Any) -> tuple[str, str]:
 def test_types_are_checked_before_constraints() -> None:
     # A wrong type anywhere wins over a broken constraint elsewhere.
     payload = {"TableName": "x", "ProvisionedThroughput": {"ReadCapacityUnits": "1", "WriteCapacityUnits": 0}}
-    assert refusal("UpdateTable", payload) == ("SerializationException", messages.STRING_FOR_NUMBER)
+    assert refusal("UpdateTable", payload) == (
+        "SerializationException",
+        "STRING_VALUE cannot be converted to Long",
+    )
 
 
 @pytest.mark.parametrize(
     ("value", "message"),
     [
-        (5, "class java.lang.Short can not be converted to an String"),
-        (70000, "class java.lang.Integer can not be converted to an String"),
-        (1.5, "class java.lang.Double can not be converted to an String"),
-        (True, "class java.lang.Boolean can not be converted to an String"),
-        ([], messages.UNEXPECTED_LIST),
-        ({}, messages.UNEXPECTED_STRUCTURE),
+        # dynalite test/helpers.js assertType, "Update tests to match latest production" (2018)
+        (5, "NUMBER_VALUE cannot be converted to String"),
+        (2147483648, "NUMBER_VALUE cannot be converted to String"),
+        (34.56, "DECIMAL_VALUE cannot be converted to String"),
+        (True, "TRUE_VALUE cannot be converted to String"),
+        (False, "FALSE_VALUE cannot be converted to String"),
+        ([], "Unrecognized collection type class java.lang.String"),
+        ({}, "Start of structure or map found where not expected"),
     ],
 )
 def test_a_non_string_table_name_is_a_serialization_error(value: Any, message: str) -> None:
@@ -46,13 +51,92 @@ def test_every_broken_constraint_is_listed_in_one_message() -> None:
     }
     code, message = refusal("UpdateTable", payload)
     assert code == "ValidationException"
-    assert message == messages.TABLE_NAME_LENGTH  # the table name's length comes first, on its own
+    # The table name's length, then its pattern (DescribeTable TableName '', captured 2026-10-09).
+    assert message.startswith(
+        "4 validation errors detected: Value 't!' at 'tableName' failed to satisfy constraint: Member must "
+        "have length greater than or equal to 3; Value 't!' at 'tableName' failed to satisfy constraint: "
+        "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+; "
+    )
     payload["TableName"] = "bad!"
     code, message = refusal("UpdateTable", payload)
     assert message.startswith("3 validation errors detected: ")
     assert message.count("; ") == 2
     assert "'globalSecondaryIndexUpdates.1.member.delete.indexName'" in message
     assert "Value null at 'globalSecondaryIndexUpdates.2.member.update.indexName'" in message
+
+
+@pytest.mark.parametrize(
+    ("member", "value", "message"),
+    [
+        ("Limit", "23", "STRING_VALUE cannot be converted to Integer"),
+        ("Limit", True, "TRUE_VALUE cannot be converted to Integer"),
+        ("Limit", [], "Unrecognized collection type class java.lang.Integer"),
+        ("Limit", {}, "Start of structure or map found where not expected"),
+        ("ExclusiveStartTableName", 23, "NUMBER_VALUE cannot be converted to String"),
+    ],
+)
+def test_list_tables_member_types(member: str, value: Any, message: str) -> None:
+    assert refusal("ListTables", {member: value}) == ("SerializationException", message)
+
+
+def test_structures_and_lists_of_the_wrong_type() -> None:
+    gsi = {"TableName": "table", "GlobalSecondaryIndexUpdates": [{"Delete": {"IndexName": "abc"}}]}
+    assert refusal("UpdateTable", {**gsi, "GlobalSecondaryIndexUpdates": "x"}) == (
+        "SerializationException",
+        messages.UNEXPECTED_FIELD,
+    )
+    assert refusal("UpdateTable", {**gsi, "GlobalSecondaryIndexUpdates": [5]}) == (
+        "SerializationException",
+        messages.UNEXPECTED_VALUE,
+    )
+    assert refusal("UpdateTable", {**gsi, "ProvisionedThroughput": 5}) == (
+        "SerializationException",
+        messages.UNEXPECTED_FIELD,
+    )
+    assert refusal("UpdateTable", {**gsi, "ProvisionedThroughput": []}) == (
+        "SerializationException",
+        "Unrecognized collection type class com.amazonaws.dynamodb.v20120810.ProvisionedThroughput",
+    )
+    assert refusal("UpdateTable", {**gsi, "DeletionProtectionEnabled": "maybe"}) == (
+        "SerializationException",
+        messages.UNEXPECTED_TOKEN,
+    )
+    assert check_request("UpdateTable", {**gsi, "DeletionProtectionEnabled": "yes"})[
+        "DeletionProtectionEnabled"
+    ]
+
+
+@pytest.mark.parametrize("operation", ["CreateTable", "DeleteTable", "DescribeTable", "UpdateTable"])
+def test_a_missing_table_name_is_required_on_the_control_plane(operation: str) -> None:
+    assert refusal(operation, {}) == (
+        "ValidationException",
+        "The parameter 'TableName' is required but was not present in the request",
+    )
+
+
+def test_a_missing_table_name_is_a_listed_constraint_on_reads() -> None:
+    assert refusal("Query", {}) == (
+        "ValidationException",
+        "1 validation error detected: Value null at 'tableName' failed to satisfy constraint: "
+        "Member must not be null",
+    )
+
+
+def test_list_tables_bounds() -> None:
+    assert refusal("ListTables", {"Limit": 0}) == (
+        "ValidationException",
+        "1 validation error detected: Value '0' at 'limit' failed to satisfy constraint: Member must have "
+        "value greater than or equal to 1",
+    )
+    assert refusal("ListTables", {"ExclusiveStartTableName": "a;", "Limit": 500}) == (
+        "ValidationException",
+        "3 validation errors detected: Value '500' at 'limit' failed to satisfy constraint: Member must "
+        "have value less than or equal to 100; Value 'a;' at 'exclusiveStartTableName' failed to satisfy "
+        "constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+; Value 'a;' at "
+        "'exclusiveStartTableName' failed to satisfy constraint: Member must have length greater than or "
+        "equal to 3",
+    )
+    assert check_request("ListTables", {"ExclusiveStartTableName": None, "Limit": None, "hi": "yo"})
 
 
 def test_longs_are_floored_and_valid_requests_pass() -> None:

@@ -22,6 +22,7 @@ from typing import Any
 from multigsi.local.dynamodb import messages
 from multigsi.local.dynamodb.errors import AwsError
 from multigsi.local.dynamodb.tables import Limits, Tables
+from multigsi.local.dynamodb.tags import TagStore
 
 MAX_INDEXES = 20
 MAX_UPDATES_PER_CALL = 5
@@ -102,6 +103,7 @@ class ControlPlane:
     # Overrides Timing for creates: (table key, index name, item count) → seconds.
     build_time: Callable[[TableKey, str, int], float] | None = None
     limits: Limits = field(default_factory=Limits)
+    tags: TagStore = field(default_factory=TagStore)
     rng: random.Random = field(init=False)
     tables: Tables = field(init=False)
 
@@ -133,6 +135,7 @@ class ControlPlane:
         """The table was created or deleted: nothing of an earlier table carries over."""
         self.operations.pop(key, None)
         self.on_demand.pop(key, None)
+        self.tags.forget(key)
 
     def record(self, key: TableKey, kind: str, index: str = "", detail: str = "") -> None:
         self.events.append(EndpointEvent(self.clock(), key[1], kind, index, detail))
@@ -144,13 +147,17 @@ class ControlPlane:
         self.settle(key)
         now = self.clock()
         ops = self.operations.get(key, {})
+        _local_indexes(description)
         indexes = [dict(index) for index in description.get("GlobalSecondaryIndexes", [])]
         for index in indexes:
             op = ops.get(index["IndexName"])
-            index["IndexArn"] = f"{description.get('TableArn', '')}/index/{index['IndexName']}"
-            # AWS refreshes these about every six hours; the table's own figures stand in.
-            index.setdefault("IndexSizeBytes", description.get("TableSizeBytes", 0))
-            index.setdefault("ItemCount", description.get("ItemCount", 0))
+            _index_figures(index, description)
+            # Every GSI's throughput carries NumberOfDecreasesToday, on-demand ones 0/0/0
+            # (dynalite test/createTable.js "multiple GlobalSecondaryIndexes", asserted against AWS).
+            index["ProvisionedThroughput"] = {
+                "NumberOfDecreasesToday": 0,
+                **index.get("ProvisionedThroughput", {"ReadCapacityUnits": 0, "WriteCapacityUnits": 0}),
+            }
             on_demand = self.on_demand.get(key, {}).get(index["IndexName"])
             if on_demand:
                 index["OnDemandThroughput"] = on_demand
@@ -196,9 +203,9 @@ class ControlPlane:
             if "Create" in update:
                 self._check_create(update["Create"], request, existing, billing, busy)
             elif "Delete" in update:
-                self._check_delete(update["Delete"]["IndexName"], existing, ops, busy)
+                self._check_delete(update["Delete"]["IndexName"], key[1], existing, ops, busy)
             else:
-                self._check_throughput_update(update["Update"], existing, ops, billing)
+                self._check_throughput_update(update["Update"], key[1], existing, ops, billing)
 
     def _check_create(
         self,
@@ -212,7 +219,7 @@ class ControlPlane:
         if busy:
             raise AwsError("LimitExceededException", messages.ONE_AT_A_TIME)
         if name in existing:
-            raise AwsError("ValidationException", messages.INDEX_EXISTS.format(name=name))
+            raise AwsError("ValidationException", messages.INDEX_EXISTS)
         if len(existing) + 1 > MAX_INDEXES:
             raise AwsError("LimitExceededException", messages.TOO_MANY_INDEXES)
         keys = [element["AttributeName"] for element in create.get("KeySchema", [])]
@@ -225,11 +232,16 @@ class ControlPlane:
         _check_billing(create, billing, name, creating=True)
 
     def _check_delete(
-        self, name: str, existing: Mapping[str, Any], ops: Mapping[str, IndexOperation], busy: bool
+        self,
+        name: str,
+        table: str,
+        existing: Mapping[str, Any],
+        ops: Mapping[str, IndexOperation],
+        busy: bool,
     ) -> None:
         index = existing.get(name)
         if index is None:
-            raise AwsError("ResourceNotFoundException", messages.INDEX_DELETE_MISSING.format(name=name))
+            raise AwsError("ResourceNotFoundException", messages.INDEX_MISSING.format(name=name, table=table))
         op = ops.get(name)
         if op is not None and op.kind is OpKind.CREATE:
             if self.clock() < op.allocated_at:
@@ -241,12 +253,15 @@ class ControlPlane:
     def _check_throughput_update(
         self,
         update: Mapping[str, Any],
+        table: str,
         existing: Mapping[str, Any],
         ops: Mapping[str, IndexOperation],
         billing: str,
     ) -> None:
         name = update["IndexName"]
-        if name not in existing or existing[name].get("IndexStatus") == "DELETING":
+        if name not in existing:
+            raise AwsError("ResourceNotFoundException", messages.INDEX_MISSING.format(name=name, table=table))
+        if existing[name].get("IndexStatus") == "DELETING":
             raise AwsError("ValidationException", messages.UPDATE_MISSING)
         op = ops.get(name)
         if op is not None and (op.kind is OpKind.UPDATE or self.clock() < op.allocated_at):
@@ -297,12 +312,30 @@ class ControlPlane:
             raise AwsError("ValidationException", messages.READ_BACKFILLING)
 
 
+def _index_figures(index: dict[str, Any], table: Mapping[str, Any]) -> None:
+    """IndexArn, IndexSizeBytes and ItemCount, which every index description carries. AWS
+    refreshes the figures about every six hours; the table's own stand in."""
+    index["IndexArn"] = f"{table.get('TableArn', '')}/index/{index['IndexName']}"
+    index.setdefault("IndexSizeBytes", table.get("TableSizeBytes", 0))
+    index.setdefault("ItemCount", table.get("ItemCount", 0))
+
+
+def _local_indexes(description: dict[str, Any]) -> None:
+    """LSIs as DynamoDB describes them (dynalite test/createTable.js "should succeed for
+    LocalSecondaryIndexes", asserted against AWS): moto's plus IndexArn and the figures."""
+    indexes = [dict(index) for index in description.get("LocalSecondaryIndexes") or []]
+    for index in indexes:
+        _index_figures(index, description)
+    if indexes:
+        description["LocalSecondaryIndexes"] = indexes
+
+
 def _check_billing(action: Mapping[str, Any], billing: str, name: str, *, creating: bool) -> None:
     if billing == "PAY_PER_REQUEST" and action.get("ProvisionedThroughput"):
-        raise AwsError("ValidationException", messages.THROUGHPUT_ON_DEMAND)
+        raise AwsError("ValidationException", messages.INDEX_UPDATE_THROUGHPUT_ON_DEMAND.format(name=name))
     if billing == "PROVISIONED":
         if creating and not action.get("ProvisionedThroughput"):
-            raise AwsError("ValidationException", messages.THROUGHPUT_MISSING.format(name=name))
+            raise AwsError("ValidationException", messages.UPDATE_THROUGHPUT_MISSING.format(name=name))
         on_demand = action.get("OnDemandThroughput") or {}
         for member in ("MaxReadRequestUnits", "MaxWriteRequestUnits"):
             if member in on_demand:

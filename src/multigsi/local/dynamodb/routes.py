@@ -66,6 +66,7 @@ def reset_route(plane: ControlPlane) -> Route:
             plane.operations.clear()
             plane.on_demand.clear()
             plane.tables.forget_all()
+            plane.tags.clear()
         body = b'{"status": "ok"}'
         start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
         return [body]

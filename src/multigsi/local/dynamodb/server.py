@@ -12,7 +12,9 @@ import io
 import json
 import logging
 import re
+import secrets
 import socket
+import string
 import struct
 import threading
 import time
@@ -23,17 +25,19 @@ from typing import Any
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.test import run_wsgi_app
 
-from multigsi.local.dynamodb import messages
+from multigsi.local.dynamodb import messages, tags
 from multigsi.local.dynamodb.cloudwatch import LocalCloudWatch
 from multigsi.local.dynamodb.control_plane import ControlPlane, TableKey, Timing
 from multigsi.local.dynamodb.errors import AwsError
 from multigsi.local.dynamodb.faults import Fault, FaultInjector
+from multigsi.local.dynamodb.hosts import HostGuard
 from multigsi.local.dynamodb.routes import Route, Router, is_dynamodb, reset_route
 from multigsi.local.dynamodb.table_rules import check_create_table, check_table_settings, check_update_table
-from multigsi.local.dynamodb.tables import DATA_OPERATIONS, Limits, Phase
+from multigsi.local.dynamodb.tables import DATA_OPERATIONS, Limits, Phase, list_page
 from multigsi.local.dynamodb.validation import check_request
 
 TARGET_PREFIX = "DynamoDB_20120810."
+TAG_OPERATIONS = frozenset({"TagResource", "UntagResource", "ListTagsOfResource"})
 REGION_IN_AUTHORIZATION = re.compile(r"Credential=[^/]+/\d+/([^/]+)/")
 DEFAULT_REGION = "us-east-1"
 
@@ -54,7 +58,7 @@ class ControlPlaneMiddleware:
         operation = environ.get("HTTP_X_AMZ_TARGET", "")[len(TARGET_PREFIX) :]
         body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
         try:
-            payload: Any = json.loads(body or b"{}")
+            payload: Any = json.loads(body) if body else None  # None: SerializationException
         except ValueError:
             payload = None
         name = payload.get("TableName") if isinstance(payload, dict) else None
@@ -103,6 +107,11 @@ class ControlPlaneMiddleware:
             return self._create_table(environ, payload, key)
         if operation == "DeleteTable":
             return self._delete_table(environ, payload, key)
+        if operation in TAG_OPERATIONS:
+            return self._tags(environ, operation, payload, key[0])
+        if operation == "ListTables":
+            names = self._table_names(environ) + tables.deleting(key[0])
+            return _ok(list_page(names, payload.get("ExclusiveStartTableName"), payload.get("Limit")))
         if operation == "DescribeTable":
             self.plane.record(key, "describe")
             ghost = tables.ghost(key)
@@ -139,6 +148,56 @@ class ControlPlaneMiddleware:
         if index not in names:
             raise AwsError("ValidationException", messages.INDEX_NOT_ON_TABLE.format(name=index))
 
+    def _table_names(self, environ: dict[str, Any]) -> list[str]:
+        """Every table moto holds in the request's region, read page by page (under the lock)."""
+        names: list[str] = []
+        request: dict[str, Any] = {"Limit": 100}
+        while True:
+            status, _, answer = self._moto(environ, request, "ListTables")
+            if status != 200:
+                raise AwsError("InternalServerError", "Internal server error", 500)
+            document = json.loads(answer)
+            names += document.get("TableNames", [])
+            if not document.get("LastEvaluatedTableName"):
+                return names
+            request = {"Limit": 100, "ExclusiveStartTableName": document["LastEvaluatedTableName"]}
+
+    def _tags(
+        self, environ: dict[str, Any], operation: str, payload: dict[str, Any], region: str
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        """TagResource, UntagResource, ListTagsOfResource: answered here, never by moto."""
+        arn = payload.get("ResourceArn")
+        store = self.plane.tags
+        if operation == "TagResource":
+            table = (region, tags.table_of(arn, region, needs="tags", given=payload.get("Tags")))
+            if not payload["Tags"]:
+                raise AwsError("ValidationException", messages.NO_TAGS)
+            wanted = tags.check_tags(payload["Tags"])
+            self._check_taggable(environ, table, str(arn))
+            store.tag(table, wanted)
+            return _ok({})
+        if operation == "UntagResource":
+            table = (region, tags.table_of(arn, region, needs="tagKeys", given=payload.get("TagKeys")))
+            if not payload["TagKeys"]:
+                raise AwsError("ValidationException", messages.NO_TAG_KEYS)
+            keys = tags.check_keys(payload["TagKeys"])
+            self._check_taggable(environ, table, str(arn))
+            store.untag(table, keys)
+            return _ok({})
+        table = (region, tags.table_of(arn, region, needs="", given=None))
+        self._check_taggable(environ, table, str(arn))
+        return _ok({"Tags": store.listing(table)})  # every tag, never a NextToken (tags.py)
+
+    def _check_taggable(self, environ: dict[str, Any], table: TableKey, arn: str) -> None:
+        """Tag calls on a table that is missing, CREATING or DELETING: ResourceNotFound
+        (ack-api-quirks DDB-TABLE-446, 2026-10-09)."""
+        missing = AwsError("ResourceNotFoundException", messages.TAG_TABLE_NOT_FOUND.format(arn=arn))
+        if self.plane.tables.ghost(table) is not None or self.plane.tables.phase(table) is Phase.CREATING:
+            raise missing
+        status, _, _ = self._moto(environ, {"TableName": table[1]}, "DescribeTable")
+        if status != 200:
+            raise missing
+
     def _refuse_in_phase(self, key: TableKey) -> None:
         """A table CREATING, UPDATING (its own settings) or DELETING cannot be changed."""
         phase = self.plane.tables.phase(key)
@@ -153,14 +212,17 @@ class ControlPlaneMiddleware:
         self, environ: dict[str, Any], payload: dict[str, Any], key: TableKey
     ) -> tuple[int, list[tuple[str, str]], bytes]:
         check_create_table(payload)
+        wanted = tags.check_tags(payload.get("Tags") or [])
         if self.plane.tables.ghost(key) is not None:
             raise AwsError("ResourceInUseException", messages.TABLE_BEING_DELETED.format(name=key[1]))
         self.plane.check_capacity(key[0])
-        status, headers, answer = self._moto(environ, payload, "CreateTable")
+        untagged = {name: value for name, value in payload.items() if name != "Tags"}  # tags.py keeps them
+        status, headers, answer = self._moto(environ, untagged, "CreateTable")
         if status != 200:
             return status, headers, answer
         self.plane.forget(key)
         self.plane.tables.created(key)
+        self.plane.tags.tag(key, wanted)
         document = json.loads(answer)
         document["TableDescription"] = self.plane.overlay(key, document["TableDescription"])
         return status, headers, json.dumps(document).encode()
@@ -278,8 +340,18 @@ def _fault_answer(fault: Fault) -> tuple[int, list[tuple[str, str]], bytes]:
 
 
 def _error(error: AwsError) -> tuple[int, list[tuple[str, str]], bytes]:
-    body = json.dumps({"__type": error.type_name, "message": error.message}).encode()
+    body = json.dumps(error.body()).encode()
     return error.status, [("Content-Type", "application/x-amz-json-1.0")], body
+
+
+REQUEST_ID_ALPHABET = string.digits + string.ascii_uppercase
+
+
+def request_id() -> str:
+    """DynamoDB's request id: 52 upper-case letters and digits (dynalite's listTables tests
+    match /^[0-9A-Z]{52}$/ against AWS; e.g. FLMA4C456PAVR2EJUMCMC8R31NVV4KQNSO5AEMVJF66Q9ASUAAJG
+    in turbot/steampipe-plugin-aws#1516, 2022-12-21). moto's ids mix in lower case."""
+    return "".join(secrets.choice(REQUEST_ID_ALPHABET) for _ in range(52))
 
 
 def _respond(
@@ -287,13 +359,14 @@ def _respond(
 ) -> list[bytes]:
     """Send a (possibly rewritten) answer with a correct length and the CRC32 that
     botocore checks on every DynamoDB response."""
-    skip = {"content-length", "x-amz-crc32", "transfer-encoding"}
+    skip = {"content-length", "x-amz-crc32", "transfer-encoding", "x-amzn-requestid"}
     kept = [
         (name, value)
         for name, value in headers
         if name.lower() not in skip and not name.lower().startswith("access-control-")  # no CORS
     ]
     kept += [
+        ("x-amzn-RequestId", request_id()),
         ("Content-Length", str(len(body))),
         ("x-amz-crc32", str(zlib.crc32(body) & 0xFFFFFFFF)),
     ]
@@ -341,7 +414,8 @@ class LocalDynamoDB:
         if allow_reset:
             self.routes.append(reset_route(self.plane))
         app = LocalCloudWatch(Router(self.routes), self.plane)
-        self._server: BaseWSGIServer = make_server(host, port, app, threaded=True)
+        guarded = HostGuard(app, host, lambda: self._server.port)  # no DNS rebinding (hosts.py)
+        self._server: BaseWSGIServer = make_server(host, port, guarded, threaded=True)
         self._thread: threading.Thread | None = None
 
     @property

@@ -185,7 +185,7 @@ def check_table_settings(request: Mapping[str, Any], description: Mapping[str, A
     if billing == "PAY_PER_REQUEST" and throughput:
         raise _invalid(messages.TABLE_THROUGHPUT_ON_DEMAND)
     if billing == "PROVISIONED" and current_billing != "PROVISIONED" and not throughput:
-        raise _invalid(messages.PROVISIONED_NEEDS_THROUGHPUT)
+        raise _invalid(messages.UPDATE_PROVISIONED_NEEDS_THROUGHPUT)
     if throughput and billing == current_billing:
         current = description.get("ProvisionedThroughput", {})
         read, write = current.get("ReadCapacityUnits"), current.get("WriteCapacityUnits")

@@ -16,19 +16,21 @@ per region here, as quotas are.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
 from multigsi.local.dynamodb import messages
 from multigsi.local.dynamodb.errors import AwsError
+from multigsi.local.dynamodb.throughput import History
 
 TableKey = tuple[str, str]  # (region, table name)
 DEFAULT_MAX_TABLE_OPERATIONS = 500
+DEFAULT_LIST_LIMIT = 100  # ListTables answers at most this many names (API_ListTables)
 CONTROL_PLANE_OPERATIONS = frozenset(
     {"CreateTable", "DeleteTable", "UpdateTable", "DescribeTable", "ListTables", "DescribeLimits"}
 )
@@ -68,7 +70,8 @@ class Tables:
     limits: Limits = field(default_factory=Limits)
     phases: dict[TableKey, TablePhase] = field(default_factory=dict)
     table_ids: dict[TableKey, str] = field(default_factory=dict)
-    throughput_history: dict[TableKey, dict[str, Any]] = field(default_factory=dict)
+    throughput_history: dict[TableKey, History] = field(default_factory=dict)
+    wall: Callable[[], float] = time.time  # dates shown (LastDecreaseDateTime, the UTC day)
     _recent: dict[str, deque[float]] = field(default_factory=dict)
 
     def settle(self) -> list[TableKey]:
@@ -76,9 +79,12 @@ class Tables:
         now = self.clock()
         ended = [key for key, phase in self.phases.items() if phase.until <= now]
         for key in ended:
-            if self.phases.pop(key).phase is Phase.DELETING:
+            finished = self.phases.pop(key).phase
+            if finished is Phase.DELETING:
                 self.table_ids.pop(key, None)
                 self.throughput_history.pop(key, None)
+            elif finished is Phase.UPDATING and key in self.throughput_history:
+                self.throughput_history[key].completed(self.wall())
         return ended
 
     def phase(self, key: TableKey) -> Phase | None:
@@ -131,23 +137,22 @@ class Tables:
     def updated(self, key: TableKey, before: Mapping[str, Any], request: Mapping[str, Any]) -> None:
         """A table-level change: UPDATING for a while, and the throughput history AWS keeps."""
         self.phases[key] = TablePhase(Phase.UPDATING, self.clock() + self.table_seconds)
-        old = before.get("ProvisionedThroughput", {})
-        new = request.get("ProvisionedThroughput")
-        if not new:
-            return
-        history = self.throughput_history.setdefault(key, {"NumberOfDecreasesToday": 0})
-        stamp = datetime.now(UTC).timestamp()
-        pairs = [(new[m], old.get(m, 0)) for m in ("ReadCapacityUnits", "WriteCapacityUnits")]
-        if any(wanted > had for wanted, had in pairs):
-            history["LastIncreaseDateTime"] = stamp
-        if any(wanted < had for wanted, had in pairs):
-            history["LastDecreaseDateTime"] = stamp
-            history["NumberOfDecreasesToday"] += 1
+        wanted = request.get("ProvisionedThroughput")
+        if wanted:
+            history = self.throughput_history.setdefault(key, History())
+            history.requested(before.get("ProvisionedThroughput", {}), wanted, self.wall())
 
     def ghost(self, key: TableKey) -> dict[str, Any] | None:
         self.settle()
         current = self.phases.get(key)
         return current.description if current and current.phase is Phase.DELETING else None
+
+    def deleting(self, region: str) -> list[str]:
+        """The names of the region's tables still DELETING (moto has dropped them already)."""
+        self.settle()
+        return [
+            key[1] for key, phase in self.phases.items() if key[0] == region and phase.phase is Phase.DELETING
+        ]
 
     def forget_all(self) -> None:
         self.phases.clear()
@@ -159,10 +164,12 @@ class Tables:
     def overlay(self, key: TableKey, description: dict[str, Any]) -> dict[str, Any]:
         """Table phase, TableId and throughput history on top of moto's description."""
         description["TableId"] = self.table_ids.setdefault(key, str(uuid.uuid4()))
+        phase = self.phase(key)  # first: an update that has just completed is counted
         history = self.throughput_history.get(key)
         if history and "ProvisionedThroughput" in description:
-            description["ProvisionedThroughput"] = {**description["ProvisionedThroughput"], **history}
-        phase = self.phase(key)
+            description["ProvisionedThroughput"] = history.shown(
+                description["ProvisionedThroughput"], self.wall()
+            )
         if phase is Phase.CREATING:
             description["TableStatus"] = "CREATING"
             for index in description.get("GlobalSecondaryIndexes", []):
@@ -171,3 +178,17 @@ class Tables:
         elif phase is Phase.UPDATING:
             description["TableStatus"] = "UPDATING"
         return description
+
+
+def list_page(names: Iterable[str], start: str | None, limit: int | None) -> dict[str, Any]:
+    """One ListTables answer: the names after ``start`` in order, at most ``limit``, and
+    ``LastEvaluatedTableName`` when more follow. Names compare as strings, so a start name
+    that no longer exists (deleted between pages) still resumes at the right place; moto
+    looked the start name up by position and answered nothing when it was gone."""
+    ordered = sorted(set(names))
+    after = [name for name in ordered if start is None or name > start]
+    size = limit or DEFAULT_LIST_LIMIT
+    page: dict[str, Any] = {"TableNames": after[:size]}
+    if len(after) > size:  # dynalite's rule: no LastEvaluatedTableName on an exact last page
+        page["LastEvaluatedTableName"] = after[size - 1]
+    return page
