@@ -200,8 +200,7 @@ class Operations:
                 raise ResourceMissingError(f"{identifier} does not exist")
             self.checked = True
 
-        pacer = _Pacer(self.clock, self.clock.now() + self.budget, self.wall, _seen(request.context))
-        workflow = self._workflow(request, pacer)
+        pacer, workflow = self._workflow(request)
         resource = Resource(
             me,
             KIND,
@@ -216,10 +215,6 @@ class Operations:
                 return failed(ErrorCode.NOT_FOUND, str(error))
             return failed(ErrorCode.INVALID_REQUEST, f"{error}: the type manages an existing table's indexes")
         if isinstance(outcome, Pending):
-            if outcome.table_creating:
-                return self._again(
-                    request, identifier, (), "the table is being created", TABLE_CREATING_DELAY
-                )
             return self._pending(request, identifier, outcome, pacer)
         listed = ", ".join(index.name for index in spec.indexes)
         reported = model.without_write_only(self._identified(request, identifier))
@@ -238,8 +233,7 @@ class Operations:
                 raise ResourceMissingError(f"{identifier} does not exist")
             self.checked = True
 
-        pacer = _Pacer(self.clock, self.clock.now() + self.budget, self.wall, _seen(request.context))
-        workflow = self._workflow(request, pacer)
+        pacer, workflow = self._workflow(request)
         # The record decides what this resource created: a Delete's model may be stale (the
         # contract suite deletes with the model its Create returned, after an Update added
         # indexes) or hold only the identifier (Cloud Control). Only claims of this very
@@ -258,10 +252,6 @@ class Operations:
                 return failed(ErrorCode.NOT_FOUND, f"{error}: nothing to delete")
             return Outcome(Status.SUCCESS, f"{error}: nothing left to delete")
         if isinstance(outcome, Pending):
-            if outcome.table_creating:
-                return self._again(
-                    request, identifier, (), "the table is being created", TABLE_CREATING_DELAY
-                )
             return self._pending(request, identifier, outcome, pacer)
         return Outcome(Status.SUCCESS, outcome.note or outcome.release.summary())
 
@@ -309,11 +299,14 @@ class Operations:
     def _deadline(self) -> float:
         return self.clock.now() + self.budget
 
-    def _workflow(self, request: Request, pacer: _Pacer) -> Workflow:
+    def _workflow(self, request: Request) -> tuple[_Pacer, Workflow]:
+        """This invocation's workflow, and the pacer that stops it when the rest of the wait
+        belongs to a later invocation."""
+        pacer = _Pacer(self.clock, self.clock.now() + self.budget, self.wall, _seen(request.context))
         stack: StackQuestions = (
             StackView(self.clients.cloudformation, request.stack_id) if request.stack_id else NoStack()
         )
-        return Workflow(
+        return pacer, Workflow(
             self.clients,
             stack,
             pacer.invocation_end,
@@ -325,6 +318,8 @@ class Operations:
         )
 
     def _pending(self, request: Request, identifier: ResourceId, outcome: Pending, pacer: _Pacer) -> Outcome:
+        if outcome.table_creating:
+            return self._again(request, identifier, (), "the table is being created", TABLE_CREATING_DELAY)
         delay = pacer.delay if pacer.delay is not None else 0
         message = progress_message(outcome.result)
         return self._again(request, identifier, outcome.created, message, delay, pacer.seen_since)
