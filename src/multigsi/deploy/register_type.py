@@ -103,6 +103,11 @@ def check_role_arn(arn: str | None, *, account: str | None, partition: str) -> s
     return arn
 
 
+def default_key(package: bytes) -> str:
+    """Where a package is uploaded unless told otherwise: named by its content."""
+    return f"multigsi/resource-type-{hashlib.sha256(package).hexdigest()[:20]}.zip"
+
+
 def caller_account(sts: Any) -> str:
     """The account of the credentials in use: the bucket's expected owner by default."""
     try:

@@ -24,6 +24,7 @@ asynchronous queue instead of failing.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from multigsi.cloudformation.properties import CUSTOM_RESOURCE_TYPE
@@ -279,6 +280,14 @@ def type_template(spec: TableSpec, *, create_table: bool) -> dict[str, Any]:
         f"by the {TYPE_NAME} resource type",
         "Resources": resources,
     }
+
+
+def template_yaml(document: Mapping[str, Any]) -> str:
+    """A template as YAML with short-form intrinsics (cfn-flip, the CLI extra), keys in the
+    order given: the one way every generated template is written."""
+    from cfn_flip import dump_yaml
+
+    return str(dump_yaml(ordered(dict(document)), clean_up=False, long_form=False))
 
 
 def ordered(value: Any) -> Any:
