@@ -124,7 +124,7 @@ def test_iam_grants_only_what_the_handler_needs() -> None:
     assert granted["cloudwatch:GetMetricData"] == "*"  # GetMetricData has no resource-level permissions
     assert set(tagging) == {"dynamodb:TagResource", "dynamodb:UntagResource"}
     for statement in tagging.values():
-        assert statement["Resource"] == {"Fn::GetAtt": ["OrdersTable", "Arn"]}
+        assert statement["Resource"] == [{"Fn::GetAtt": ["OrdersTable", "Arn"]}]
         assert statement["Condition"] == {"ForAllValues:StringLike": {"aws:TagKeys": ["multigsi:*"]}}
     role = template["Resources"]["MultigsiRole"]["Properties"]
     assert "ManagedPolicyArns" not in role

@@ -78,7 +78,7 @@ def table_statements(table_arn: Any, index_arn: Any) -> list[dict[str, Any]]:
     """The grants on one table the resource names, and its indexes."""
     return [
         {"Effect": "Allow", "Action": TABLE_ACTIONS, "Resource": [table_arn, index_arn]},
-        {"Effect": "Allow", "Action": TAG_ACTIONS, "Resource": table_arn, "Condition": OWN_TAG_KEYS},
+        {"Effect": "Allow", "Action": TAG_ACTIONS, "Resource": [table_arn], "Condition": OWN_TAG_KEYS},
     ]
 
 
