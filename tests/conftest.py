@@ -128,6 +128,9 @@ def cloudformation_factory(local_cloudformation: Any) -> Any:
 
 @pytest.fixture(scope="session")
 def slow_endpoint() -> Iterator[LocalDynamoDB]:
-    """Builds of 20 s or more: for deadlines that must pass while an index is in flight."""
-    with LocalDynamoDB(timing=Timing(build_seconds=20.0, table_seconds=TABLE_SECONDS)) as local:
+    """Builds of 10 s or more: for deadlines that must pass while an index is in flight (a
+    12 s ServiceTimeout answers about 7 s in). Deletes take 1 s: a rollback that waits for
+    the build to end and then deletes it is over about 13 s after the step."""
+    timing = Timing(build_seconds=10.0, delete_seconds=1.0, table_seconds=TABLE_SECONDS)
+    with LocalDynamoDB(timing=timing) as local:
         yield local
