@@ -35,10 +35,9 @@ from multigsi.cli.template import template as sam_template
 from multigsi.errors import SpecError
 from multigsi.harness import Stack as HarnessStack
 from multigsi.harness.registry import RegistryStack
-from multigsi.local import LocalDynamoDB, Timing
 from multigsi.registry import SCHEMA_PATH, TYPE_NAME
 from multigsi.spec.parse import parse_table_spec
-from tests.conftest import TABLE_SECONDS, create_table, make_client
+from tests.conftest import create_table
 from tests.integration.registry_sim import simulation
 
 TABLE = "cdk-orders"
@@ -491,26 +490,14 @@ def specified(properties: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     }
 
 
-@pytest.fixture(scope="module")
-def quick_builds() -> Iterator[LocalDynamoDB]:
-    """Builds of under half a second with no allocation phase: each is seen by the loop's
-    first look, about a second after its step (with the suite's 1 s builds the loop's 2 s
-    allocating interval comes first). What this file checks is the template, not timing."""
-    timing = Timing(
-        build_seconds=0.3, min_jitter_seconds=0.1, allocation_fraction=0.0, table_seconds=TABLE_SECONDS
-    )
-    with LocalDynamoDB(timing=timing) as local:
-        yield local
-
-
+@pytest.mark.quick_builds  # what this file checks is the template, not timing
 def test_synthesized_resource_creates_updates_and_deletes_on_the_local_stand_ins(
-    synthesized: Synthesized, cloudformation_factory: Any, quick_builds: LocalDynamoDB
+    synthesized: Synthesized, cloudformation_factory: Any, client: Any
 ) -> None:
-    client = make_client(quick_builds.url)
     create_table(client, TABLE)
     logical_id, v1 = resolved(synthesized.templates["V1"], synthesized.constructs["V1"])
     _, v2 = resolved(synthesized.templates["V2"], synthesized.constructs["V2"])
-    stack = HarnessStack(cloudformation_factory(dynamodb=quick_builds), logical_id, name="V1")
+    stack = HarnessStack(cloudformation_factory(), logical_id, name="V1")
 
     response = stack.create(v1)
     assert response.status == "SUCCESS", response.reason
