@@ -50,8 +50,16 @@ def make_client(url: str, *, retries: int = 5) -> Any:
     )
 
 
+def quick(request: pytest.FixtureRequest) -> bool:
+    """The test is marked ``quick_builds``: its ``client`` and ``cloudformation_factory`` use
+    the quick endpoint (below)."""
+    return request.node.get_closest_marker("quick_builds") is not None
+
+
 @pytest.fixture
-def client(endpoint: LocalDynamoDB) -> Any:
+def client(request: pytest.FixtureRequest, endpoint: LocalDynamoDB) -> Any:
+    if quick(request):
+        return make_client(request.getfixturevalue("quick_endpoint").url)
     return make_client(endpoint.url)
 
 
@@ -121,13 +129,37 @@ def create_table(
 
 
 @pytest.fixture
-def cloudformation_factory(local_cloudformation: Any) -> Any:
-    """The packaged harness fixture (multigsi.local.cloudformation.pytest_plugin), under the suite's name."""
-    return local_cloudformation
+def cloudformation_factory(request: pytest.FixtureRequest, local_cloudformation: Any) -> Any:
+    """The packaged harness fixture (multigsi.local.cloudformation.pytest_plugin), under the suite's name;
+    on the quick endpoint by default in a test marked ``quick_builds``."""
+    if not quick(request):
+        return local_cloudformation
+    fast = request.getfixturevalue("quick_endpoint")
+
+    def make(lambda_timeout: float = 60.0, dynamodb: LocalDynamoDB | None = None) -> Any:
+        return local_cloudformation(lambda_timeout, dynamodb or fast)
+
+    return make
 
 
 @pytest.fixture(scope="session")
 def slow_endpoint() -> Iterator[LocalDynamoDB]:
-    """Builds of 20 s or more: for deadlines that must pass while an index is in flight."""
-    with LocalDynamoDB(timing=Timing(build_seconds=20.0, table_seconds=TABLE_SECONDS)) as local:
+    """Builds of 10 s or more: for deadlines that must pass while an index is in flight (a
+    12 s ServiceTimeout answers about 7 s in). Deletes take 1 s: a rollback that waits for
+    the build to end and then deletes it is over about 13 s after the step."""
+    timing = Timing(build_seconds=10.0, delete_seconds=1.0, table_seconds=TABLE_SECONDS)
+    with LocalDynamoDB(timing=timing) as local:
+        yield local
+
+
+@pytest.fixture(scope="session")
+def quick_endpoint() -> Iterator[LocalDynamoDB]:
+    """Builds of under half a second with no allocation phase, each seen by the loop's first
+    look about a second after its step (the suite's 1 s builds meet the loop's 2 s allocating
+    interval first): for tests of what ends on the table, not of phases or timing. Tests
+    marked ``quick_builds`` get it through ``client`` and ``cloudformation_factory``."""
+    timing = Timing(
+        build_seconds=0.3, min_jitter_seconds=0.1, allocation_fraction=0.0, table_seconds=TABLE_SECONDS
+    )
+    with LocalDynamoDB(timing=timing) as local:
         yield local

@@ -88,6 +88,7 @@ def test_several_indexes_are_applied_one_at_a_time(
     assert_serial(endpoint, table_name)
 
 
+@pytest.mark.quick_builds
 def test_second_apply_is_a_no_op(client: Any, table_name: str) -> None:
     create_table(client, table_name)
     spec = spec_for(table_name, ("by-a", "a"))
@@ -138,6 +139,7 @@ def test_two_concurrent_applies_converge(endpoint: LocalDynamoDB, client: Any, t
     assert len(started) == 3, "each index was created exactly once"
 
 
+@pytest.mark.quick_builds
 def test_replace_when_key_changes(client: Any, table_name: str) -> None:
     create_table(
         client,
@@ -154,6 +156,7 @@ def test_replace_when_key_changes(client: Any, table_name: str) -> None:
     ]
 
 
+@pytest.mark.quick_builds
 def test_unlisted_index_is_deleted_by_default_and_kept_with_keep_unlisted(
     client: Any, table_name: str
 ) -> None:
@@ -169,6 +172,7 @@ def test_unlisted_index_is_deleted_by_default_and_kept_with_keep_unlisted(
     assert client.scan(TableName=table_name)["Count"] == 20, "deleting an index never deletes items"
 
 
+@pytest.mark.quick_builds
 def test_throughput_change(client: Any, table_name: str) -> None:
     create_table(client, table_name, billing="PROVISIONED")
     Reconciler(client).apply(

@@ -495,6 +495,7 @@ def specified(properties: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     }
 
 
+@pytest.mark.quick_builds  # what this file checks is the template, not timing
 def test_synthesized_resource_creates_updates_and_deletes_on_the_local_stand_ins(
     synthesized: Synthesized, cloudformation_factory: Any, client: Any
 ) -> None:

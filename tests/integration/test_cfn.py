@@ -80,6 +80,7 @@ def test_create_five_indexes_with_hand_offs(
     assert len(cloudformation.answers(response.request_id)) == 1
 
 
+@pytest.mark.quick_builds
 def test_update_adds_removes_reprojects_and_rethrottles(
     cloudformation_factory: Any, client: Any, table_name: str
 ) -> None:
@@ -157,6 +158,7 @@ def test_timeout_fails_in_time_and_rollback_deletes_the_backfilling_index(
     assert indexes_of(client, "slow-table") == {}, "the index still building was deleted by the rollback"
 
 
+@pytest.mark.quick_builds
 def test_delete_keeps_an_unmanaged_index(cloudformation_factory: Any, client: Any, table_name: str) -> None:
     create_table(
         client,
@@ -242,6 +244,7 @@ def test_response_put_failing_twice_is_retried(
     assert cloudformation.lambda_service.fail_next_puts == 0
 
 
+@pytest.mark.quick_builds
 def test_table_name_change_is_a_replacement(
     cloudformation_factory: Any, client: Any, table_name: str
 ) -> None:

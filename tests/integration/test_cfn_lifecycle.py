@@ -21,6 +21,7 @@ def tags_of(client: Any, table: str) -> dict[str, str]:
     return {t["Key"]: t["Value"] for t in client.list_tags_of_resource(ResourceArn=arn)["Tags"]}
 
 
+@pytest.mark.quick_builds
 def test_1_logical_id_rename_keeps_the_indexes(
     cloudformation_factory: Any, client: Any, table_name: str
 ) -> None:
@@ -43,6 +44,7 @@ def test_1_logical_id_rename_keeps_the_indexes(
 LONG_LOGICAL_ID = "OrdersServiceStorageOrdersTableGlobalSecondaryIndexes" + "0123456789ABCDEF" * 2
 
 
+@pytest.mark.quick_builds
 @pytest.mark.parametrize("original", ["Indexes", LONG_LOGICAL_ID])
 def test_rollback_of_a_rename_hands_the_indexes_back(
     cloudformation_factory: Any, client: Any, table_name: str, original: str
@@ -123,6 +125,7 @@ def test_5_adopted_index_survives_a_failed_create_that_changed_something(
     assert sorted(indexes_of(client, table_name)) == ["by-a"], "adopted kept, created removed"
 
 
+@pytest.mark.quick_builds
 def test_adopted_index_is_kept_when_the_resource_is_removed(
     cloudformation_factory: Any, client: Any, table_name: str
 ) -> None:
@@ -190,6 +193,7 @@ def test_another_stack_cannot_take_an_index_over(
     assert sorted(indexes_of(client, table_name)) == ["by-a"]
 
 
+@pytest.mark.quick_builds
 def test_two_resources_on_one_table_each_delete_their_own(
     cloudformation_factory: Any, client: Any, table_name: str
 ) -> None:
@@ -205,6 +209,7 @@ def test_two_resources_on_one_table_each_delete_their_own(
     assert sorted(indexes_of(client, table_name)) == ["by-b"]
 
 
+@pytest.mark.quick_builds
 def test_rollback_of_an_update_that_succeeded_when_a_later_resource_failed(
     cloudformation_factory: Any, client: Any, table_name: str
 ) -> None:

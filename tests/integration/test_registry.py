@@ -99,12 +99,13 @@ def test_create_on_indexes_another_stack_owns_is_already_exists_and_changes_noth
 def test_a_create_names_its_resource_at_once_and_a_failed_one_is_cleaned_up_by_the_rollback() -> None:
     """CloudFormation fails a Create whose events carry no primary identifier within 60 s,
     and can only roll back (send a Delete for) a resource it knows the identifier of. Here
-    the Create runs out of its operation time with one index built and one building."""
+    the Create runs out of its operation time with one index built and one building
+    (builds of 5-6.25 minutes: the first ends before the timeout, the second cannot)."""
     table, spec = fresh()
-    with simulation(build_seconds=600.0) as sim:
+    with simulation(build_seconds=300.0) as sim:
         sim.create_table(table)
         stack = RegistryStack(sim.standin)
-        result = stack.create(spec, timeout=1000.0)
+        result = stack.create(spec, timeout=500.0)
         assert result.status == "FAILED" and result.error_code == "NotStabilized", result.message
         assert result.identified is not None and result.identified["Id"].startswith(f"{table}/")
         # the first index built, the second building; then the rollback's two deletes
