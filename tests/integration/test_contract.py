@@ -173,12 +173,12 @@ def report(run: SuiteRun, function_log: Path) -> str:
     )
 
 
-@pytest.mark.timeout(SUITE_TIMEOUT + 100)
 # The plain set and the write-only one run by default; the other two (25 s each) with the
 # slow variants, which CI runs too: every set passes before anything lands.
 DEFAULT_SETS = ("plain", "write-only")
 
 
+@pytest.mark.timeout(SUITE_TIMEOUT + 100)
 @pytest.mark.parametrize(
     "name",
     [
