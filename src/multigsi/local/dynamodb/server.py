@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-import re
 import secrets
 import socket
 import string
@@ -31,6 +30,7 @@ from multigsi.local.dynamodb.control_plane import ControlPlane, TableKey, Timing
 from multigsi.local.dynamodb.errors import AwsError
 from multigsi.local.dynamodb.faults import Fault, FaultInjector
 from multigsi.local.dynamodb.hosts import HostGuard
+from multigsi.local.dynamodb.regions import region_of
 from multigsi.local.dynamodb.routes import Route, Router, is_dynamodb, reset_route
 from multigsi.local.dynamodb.table_rules import check_create_table, check_table_settings, check_update_table
 from multigsi.local.dynamodb.tables import DATA_OPERATIONS, Limits, Phase, list_page
@@ -38,8 +38,6 @@ from multigsi.local.dynamodb.validation import check_request
 
 TARGET_PREFIX = "DynamoDB_20120810."
 TAG_OPERATIONS = frozenset({"TagResource", "UntagResource", "ListTagsOfResource"})
-REGION_IN_AUTHORIZATION = re.compile(r"Credential=[^/]+/\d+/([^/]+)/")
-DEFAULT_REGION = "us-east-1"
 
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -62,7 +60,7 @@ class ControlPlaneMiddleware:
         except ValueError:
             payload = None
         name = payload.get("TableName") if isinstance(payload, dict) else None
-        key: TableKey = (_region(environ), name if isinstance(name, str) else "")
+        key: TableKey = (region_of(environ), name if isinstance(name, str) else "")
         fault = self._inject(operation, key, environ) if self.faults is not None else None
         if fault is not None and fault.kind != "lost":
             return _respond(start_response, *_fault_answer(fault))
@@ -326,11 +324,6 @@ def _reset(environ: dict[str, Any]) -> None:
         return
     connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     connection.shutdown(socket.SHUT_RDWR)  # the server's file objects keep the fd: shut it down for all
-
-
-def _region(environ: dict[str, Any]) -> str:
-    match = REGION_IN_AUTHORIZATION.search(environ.get("HTTP_AUTHORIZATION", ""))
-    return match.group(1) if match else DEFAULT_REGION
 
 
 def _fault_answer(fault: Fault) -> tuple[int, list[tuple[str, str]], bytes]:
