@@ -16,7 +16,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from multigsi.local import LocalDynamoDB, ReplicaRules, Timing
+from multigsi.local import IndexStart, LocalDynamoDB, ReplicaRules, Timing
 from multigsi.local.dynamodb import messages
 from tests.conftest import create_table
 
@@ -290,3 +290,48 @@ def test_a_stream_can_be_required_before_a_replica(table_name: str) -> None:
         wait_until(lambda: table(home, table_name)["TableStatus"] == "ACTIVE")
         home.update_table(TableName=table_name, ReplicaUpdates=[{"Create": {"RegionName": WEST}}])
         assert replicas(home, table_name) == {WEST: "CREATING"}
+
+
+def test_a_replica_update_sets_its_overrides(clients: dict[str, Any], table_name: str) -> None:
+    create_table(clients[HOME], table_name, items=0)
+    add_replica(clients, table_name, WEST)
+    override = {"MaxReadRequestUnits": 100}
+    clients[WEST].update_table(  # from the replica's endpoint, about the home region's replica
+        TableName=table_name,
+        ReplicaUpdates=[{"Update": {"RegionName": HOME, "OnDemandThroughputOverride": override}}],
+    )
+    assert replicas(clients[WEST], table_name) == {HOME: "UPDATING"}
+    wait_until(lambda: replicas(clients[WEST], table_name) == {HOME: "ACTIVE"})
+    (replica,) = table(clients[WEST], table_name)["Replicas"]
+    assert replica["OnDemandThroughputOverride"] == override
+
+
+def test_the_unknowns_can_be_switched(table_name: str) -> None:
+    """A replica's copy starts once the home index is ACTIVE, its ReplicaStatus reads UPDATING
+    while it builds, and a second index is accepted meanwhile."""
+    rules = ReplicaRules(
+        builds_block_index_changes=False, updating_during_index_build=True, index_start=IndexStart.ACTIVE
+    )
+    with LocalDynamoDB(timing=TIMING, build_time=build_time, replica_rules=rules) as local:
+        clients = {region: client_in(local, region) for region in (HOME, WEST)}
+        create_table(clients[HOME], table_name, items=1)
+        add_replica(clients, table_name, WEST)
+        definitions = [{"AttributeName": name, "AttributeType": "S"} for name in "ab"]
+        clients[HOME].update_table(
+            TableName=table_name,
+            AttributeDefinitions=definitions,
+            GlobalSecondaryIndexUpdates=gsi_create("by-a", "a"),
+        )
+        wait_until(lambda: index_status(clients[HOME], table_name, "by-a") == "CREATING")
+        assert index_status(clients[WEST], table_name, "by-a") is None
+        wait_until(lambda: index_status(clients[HOME], table_name, "by-a") == "ACTIVE")
+        assert index_status(clients[WEST], table_name, "by-a") == "CREATING"
+        assert replicas(clients[HOME], table_name) == {WEST: "UPDATING"}
+        clients[HOME].update_table(
+            TableName=table_name,
+            AttributeDefinitions=definitions,
+            GlobalSecondaryIndexUpdates=gsi_create("by-b", "b"),
+        )
+        for index in ("by-a", "by-b"):
+            wait_until(lambda index=index: index_status(clients[WEST], table_name, index) == "ACTIVE")
+        assert replicas(clients[HOME], table_name) == {WEST: "ACTIVE"}
