@@ -52,7 +52,7 @@ class Timing:
     table_seconds: float = 0.5
     # A replica's Create/Update/Delete (default: table_seconds; AWS: 15-50 s for an empty
     # table, minutes with items, DDB-TABLE-226/298), and the delay before an item written in
-    # one region is in the others (AWS: typically about a second).
+    # one region is in the others (AWS gives no figure: its ReplicationLatency metric).
     replica_seconds: float | None = None
     replication_seconds: float = 0.5
 
