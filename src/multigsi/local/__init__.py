@@ -7,7 +7,17 @@ level, so any AWS SDK can talk to it. Nothing here imports the engine.
 
 from multigsi.local.dynamodb.control_plane import ControlPlane, EndpointEvent, Timing
 from multigsi.local.dynamodb.errors import AwsError
+from multigsi.local.dynamodb.replicas import IndexStart, ReplicaRules
 from multigsi.local.dynamodb.server import LocalDynamoDB
 from multigsi.local.dynamodb.tables import Limits
 
-__all__ = ["AwsError", "ControlPlane", "EndpointEvent", "Limits", "LocalDynamoDB", "Timing"]
+__all__ = [
+    "AwsError",
+    "ControlPlane",
+    "EndpointEvent",
+    "IndexStart",
+    "Limits",
+    "LocalDynamoDB",
+    "ReplicaRules",
+    "Timing",
+]

@@ -61,6 +61,43 @@ from multigsi.cli.console import out
     help="Account limit: control-plane requests a second (ThrottlingException above). Default: none.",
 )
 @click.option("--allow-reset", is_flag=True, help="Serve POST /moto-api/reset, which drops every table.")
+@click.option(
+    "--replica-seconds",
+    default=None,
+    type=click.FloatRange(0.0, 3600.0),
+    help="How long a global table's replica stays CREATING, UPDATING or DELETING. Default: --table-seconds.",
+)
+@click.option(
+    "--replication-seconds",
+    default=0.5,
+    show_default=True,
+    type=click.FloatRange(0.0, 3600.0),
+    help="How long an item written in one region takes to reach the table's other regions.",
+)
+@click.option(
+    "--replica-requires-stream",
+    is_flag=True,
+    help="Refuse a replica on a table without a NEW_AND_OLD_IMAGES stream (AWS was seen to enable it itself).",
+)
+@click.option(
+    "--replica-builds-block/--replica-builds-do-not-block",
+    default=True,
+    show_default=True,
+    help="Refuse an index create/delete while any replica still creates or deletes one (unknown on AWS).",
+)
+@click.option(
+    "--replica-updating-during-index-build",
+    is_flag=True,
+    help="Show a replica's ReplicaStatus UPDATING while it builds an index (unknown on AWS; default ACTIVE).",
+)
+@click.option(
+    "--replica-index-start",
+    type=click.Choice(["allocated", "active"]),
+    default="allocated",
+    show_default=True,
+    help="When a replica starts its copy of a new index: when the issuing region's allocation ends, "
+    "or once the index is ACTIVE there.",
+)
 def local(
     host: str,
     port: int,
@@ -72,6 +109,12 @@ def local(
     max_table_operations: int,
     control_plane_rate: float | None,
     allow_reset: bool,
+    replica_seconds: float | None,
+    replication_seconds: float,
+    replica_requires_stream: bool,
+    replica_builds_block: bool,
+    replica_updating_during_index_build: bool,
+    replica_index_start: str,
 ) -> None:
     """Serve a local DynamoDB endpoint whose index builds behave like AWS's.
 
@@ -79,10 +122,11 @@ def local(
     --table-seconds, index creates go CREATING (allocating, then backfilling) → ACTIVE over
     the build time, deletes go DELETING → gone, and a second create or delete while one
     is in flight gets AWS's LimitExceededException. Requests are validated as DynamoDB
-    does. Only DynamoDB is served. Point any SDK at it, e.g.
-    AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:8000.
+    does. Every region is served on the one port (the region a request is signed for);
+    UpdateTable's ReplicaUpdates makes global tables across them. Only DynamoDB is served.
+    Point any SDK at it, e.g. AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:8000.
     """
-    from multigsi.local import Limits, LocalDynamoDB, Timing
+    from multigsi.local import IndexStart, Limits, LocalDynamoDB, ReplicaRules, Timing
     from multigsi.local.dynamodb.faults import FaultInjector, FaultRates, FaultSpecError
 
     try:
@@ -90,10 +134,22 @@ def local(
     except FaultSpecError as error:
         raise click.BadParameter(str(error), param_hint="--faults") from None
     timing = Timing(
-        build_seconds=index_build_seconds, seconds_per_item=seconds_per_item, table_seconds=table_seconds
+        build_seconds=index_build_seconds,
+        seconds_per_item=seconds_per_item,
+        table_seconds=table_seconds,
+        replica_seconds=replica_seconds,
+        replication_seconds=replication_seconds,
+    )
+    rules = ReplicaRules(
+        require_stream=replica_requires_stream,
+        builds_block_index_changes=replica_builds_block,
+        updating_during_index_build=replica_updating_during_index_build,
+        index_start=IndexStart(replica_index_start),
     )
     limits = Limits(max_table_operations=max_table_operations, control_plane_rate=control_plane_rate)
-    endpoint = LocalDynamoDB(host, port, timing, faults=injector, limits=limits, allow_reset=allow_reset)
+    endpoint = LocalDynamoDB(
+        host, port, timing, faults=injector, limits=limits, allow_reset=allow_reset, replica_rules=rules
+    )
     out.print(
         f"Local DynamoDB on [bold]{endpoint.url}[/] (index builds take {index_build_seconds:g}s). Ctrl-C stops it.",
         soft_wrap=True,

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -24,11 +23,11 @@ from typing import Any
 from multigsi.local.dynamodb import cbor
 from multigsi.local.dynamodb.control_plane import ControlPlane, OpKind
 from multigsi.local.dynamodb.metric_model import REFERENCE_BUILD, MetricModel, Point, build_points, visible
+from multigsi.local.dynamodb.regions import region_of
 
 SERVICE = "GraniteServiceVersion20100801"
 CBOR_PATH = f"/service/{SERVICE}/operation/"
 NAMESPACE, METRIC = "AWS/DynamoDB", "OnlineIndexPercentageProgress"
-REGION_IN_AUTHORIZATION = re.compile(r"Credential=[^/]+/\d+/([^/]+)/")
 STATISTICS = ("Maximum", "Minimum", "Average", "Sum", "SampleCount")
 
 StartResponse = Callable[..., Any]
@@ -95,7 +94,7 @@ class LocalCloudWatch:
         try:
             request = _decode(body, encoding)
             try:
-                answer = self.handle(operation, request, _region(environ))
+                answer = self.handle(operation, request, region_of(environ))
             except (TypeError, ValueError, KeyError, AttributeError, OverflowError, OSError) as error:
                 # a member of the wrong shape somewhere: answer it, never a 500
                 raise CloudWatchError("ValidationError", f"Invalid request: {type(error).__name__}") from None
@@ -285,8 +284,3 @@ def _epoch(value: Any) -> float:
     if isinstance(value, datetime.datetime):
         return value.timestamp()
     raise TypeError(type(value).__name__)
-
-
-def _region(environ: dict[str, Any]) -> str:
-    match = REGION_IN_AUTHORIZATION.search(environ.get("HTTP_AUTHORIZATION", ""))
-    return match.group(1) if match else "us-east-1"

@@ -21,6 +21,7 @@ from typing import Any
 
 from multigsi.local.dynamodb import messages
 from multigsi.local.dynamodb.errors import AwsError
+from multigsi.local.dynamodb.replicas import GlobalTables, ReplicaRules
 from multigsi.local.dynamodb.tables import Limits, Tables
 from multigsi.local.dynamodb.tags import TagStore
 
@@ -49,10 +50,19 @@ class Timing:
     seed: int = 0
     # CreateTable → ACTIVE, DeleteTable → gone, a table throughput change → ACTIVE again.
     table_seconds: float = 0.5
+    # A replica's Create/Update/Delete (default: table_seconds; AWS: 15-50 s for an empty
+    # table, minutes with items, DDB-TABLE-226/298), and the delay before an item written in
+    # one region is in the others (AWS gives no figure: its ReplicationLatency metric).
+    replica_seconds: float | None = None
+    replication_seconds: float = 0.5
 
     def build(self, item_count: int, rng: random.Random) -> float:
         base = self.build_seconds + self.seconds_per_item * item_count
         return base + rng.uniform(0, max(self.min_jitter_seconds, base * self.jitter))
+
+    @property
+    def replica(self) -> float:
+        return self.table_seconds if self.replica_seconds is None else self.replica_seconds
 
     @property
     def delete(self) -> float:
@@ -104,12 +114,15 @@ class ControlPlane:
     build_time: Callable[[TableKey, str, int], float] | None = None
     limits: Limits = field(default_factory=Limits)
     tags: TagStore = field(default_factory=TagStore)
+    replica_rules: ReplicaRules = field(default_factory=ReplicaRules)
     rng: random.Random = field(init=False)
     tables: Tables = field(init=False)
+    global_tables: GlobalTables = field(init=False)
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.timing.seed)
         self.tables = Tables(self.timing.table_seconds, self.clock, self.limits)
+        self.global_tables = GlobalTables(self.clock, self.replica_rules)
 
     # --- time ---------------------------------------------------------------------------
 
@@ -127,6 +140,14 @@ class ControlPlane:
         for key in [key for key in self.operations if key[0] == region]:
             self.settle(key)
         return sum(len(ops) for key, ops in self.operations.items() if key[0] == region)
+
+    def index_changes(self, key: TableKey) -> list[IndexOperation]:
+        """The index creates and deletes in flight (or about to start) on a table."""
+        self.settle(key)
+        return [op for op in self.operations.get(key, {}).values() if op.kind is not OpKind.UPDATE]
+
+    def building(self, key: TableKey) -> bool:
+        return bool(self.index_changes(key))
 
     def check_capacity(self, region: str) -> None:
         self.tables.check_capacity(region, self.index_operations(region))
@@ -163,22 +184,28 @@ class ControlPlane:
                 index["OnDemandThroughput"] = on_demand
             if op is None:
                 continue
-            if op.kind is OpKind.CREATE:
+            if op.kind is OpKind.CREATE and now < op.started:
+                index["IndexStatus"] = "PENDING"  # a replica's copy that has not started: not shown
+            elif op.kind is OpKind.CREATE:
                 index.update(IndexStatus="CREATING", Backfilling=now >= op.allocated_at)
                 index.update(IndexSizeBytes=0, ItemCount=0)
             elif op.kind is OpKind.UPDATE:
                 index["IndexStatus"] = "UPDATING"
+        indexes = [index for index in indexes if index.get("IndexStatus") != "PENDING"]
         present = {index["IndexName"] for index in indexes}
         for op in ops.values():
             if op.kind is OpKind.DELETE and op.ghost is not None and op.index_name not in present:
-                indexes.append({**op.ghost, "IndexStatus": "DELETING"})
+                # A replica's copy of a delete that has not started still shows as it was.
+                indexes.append(
+                    {**op.ghost, "IndexStatus": "DELETING"} if now >= op.started else dict(op.ghost)
+                )
         if indexes:
             description["GlobalSecondaryIndexes"] = indexes
         else:
             description.pop("GlobalSecondaryIndexes", None)
         if any(self._table_updating(op, now) for op in ops.values()):
             description["TableStatus"] = "UPDATING"
-        return self.tables.overlay(key, description)
+        return self.global_tables.describe(key, self.tables.overlay(key, description), self.building)
 
     @staticmethod
     def _table_updating(op: IndexOperation, now: float) -> bool:
@@ -268,9 +295,16 @@ class ControlPlane:
             raise AwsError("ResourceInUseException", messages.INDEX_BEING_UPDATED.format(name=name))
         _check_billing(update, billing, name, creating=False)
 
-    def begin(self, key: TableKey, description: Mapping[str, Any], request: Mapping[str, Any]) -> None:
-        """Moto accepted the call: start the clock on each index operation it carries."""
-        now = self.clock()
+    def begin(
+        self,
+        key: TableKey,
+        description: Mapping[str, Any],
+        request: Mapping[str, Any],
+        start: float | None = None,
+    ) -> None:
+        """Moto accepted the call: start the clock on each index operation it carries (at
+        ``start`` for a replica's copy of a change made in another region)."""
+        now = self.clock() if start is None else start
         ops = self.operations.setdefault(key, {})
         existing = {index["IndexName"]: index for index in description.get("GlobalSecondaryIndexes", [])}
         for update in request.get("GlobalSecondaryIndexUpdates") or []:

@@ -267,6 +267,48 @@ ACCOUNT_OPERATIONS = (
 # control plane's).
 THROTTLED = "The rate of control plane requests made by this account is too high"
 
+# --- global tables, version 2019.11.21 (issue #24) ---------------------------------------------
+# Source, unless said otherwise: live captures in the ack-api-quirks DynamoDB findings,
+# "Table replicas (ReplicaUpdates, version 2019.11.21)" (table-replicas.md), verified 2026-10-09.
+# DDB-TABLE-224: ReplicaUpdates with any other member (GlobalSecondaryIndexUpdates,
+# StreamSpecification, BillingMode, ...), checked before any state.
+REPLICA_ONLY_OPERATION = "One or more parameter values were invalid: Replica modification must be the only operation in the request"
+REPLICA_ACTION_TYPES = (  # DDB-TABLE-224: two action types in one ReplicaUpdates element
+    "Update table operation with more than one type of replica actions not allowed"
+)
+REPLICA_ONE_AT_A_TIME = (  # DDB-TABLE-265: two Creates (or two Deletes) in one call
+    "Update table operation with more than one create or delete replica actions not allowed"
+)
+REPLICA_NO_ACTION = (  # the findings' message catalog (an element without an action)
+    "There are no actions specified in the Replica Update Action of the request."
+)
+# DDB-TABLE-203 (typographic quotes, per the findings' message catalog; "a the" sic): a Create
+# of a member, or of a region holding a table of that name (also one still DELETING).
+REPLICA_EXISTS = (
+    "Failed to create a the new replica of table with name: \u2018{name}\u2019 because one or more "
+    "replicas already existed as tables."
+)
+REPLICA_NOT_MEMBER = (  # DDB-TABLE-203, DDB-TABLE-227: Update/Delete of a region not (yet) listed
+    "Update global table operation failed because one or more replicas were not part of the global "
+    "table. Please retry the request without these replicas: [{regions}]."
+)
+REPLICA_LOCAL_REGION = (  # DDB-TABLE-203: Create/Delete naming the region the call is made in
+    "Cannot add or delete the local region through ReplicaUpdates. Use CreateTable, DeleteTable, or "
+    "UpdateTable as required."
+)
+# DDB-TABLE-227, DDB-TABLE-265, DDB-TABLE-296: another UpdateTable on a member while a replica
+# is CREATING/DELETING, or a replica change while an index is created.
+REPLICA_IN_USE = "The resource which you are attempting to change is in use."
+# DDB-TABLE-227 (2026-10-09); terraform-aws-modules/terraform-aws-dynamodb-table#30 quoted it
+# in 2021 with the "One or more parameter values were invalid: " prefix: the newest wins.
+REPLICA_STREAM_DISABLE = "Disabling Stream is not allowed for a Global Table replica."
+# Only with ``ReplicaRules.require_stream`` (AWS enables the stream itself, DDB-TABLE-305):
+# (unconfirmed), in the pattern of the messages above.
+REPLICA_STREAM_REQUIRED = (
+    "One or more parameter values were invalid: Table must have DynamoDB Streams enabled with "
+    "StreamViewType NEW_AND_OLD_IMAGES to add a replica"
+)
+
 # --- tags (issue #23) ----------------------------------------------------------------------
 # Source, unless said otherwise: live captures against DynamoDB (us-east-1, us-west-2) in
 # the ack-api-quirks DynamoDB findings DDB-TABLE-070/071/107/108/110/446, verified

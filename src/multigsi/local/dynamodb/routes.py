@@ -67,6 +67,7 @@ def reset_route(plane: ControlPlane) -> Route:
             plane.on_demand.clear()
             plane.tables.forget_all()
             plane.tags.clear()
+            plane.global_tables.forget_all()
         body = b'{"status": "ok"}'
         start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
         return [body]

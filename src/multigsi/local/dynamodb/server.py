@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-import re
 import secrets
 import socket
 import string
@@ -31,6 +30,17 @@ from multigsi.local.dynamodb.control_plane import ControlPlane, TableKey, Timing
 from multigsi.local.dynamodb.errors import AwsError
 from multigsi.local.dynamodb.faults import Fault, FaultInjector
 from multigsi.local.dynamodb.hosts import HostGuard
+from multigsi.local.dynamodb.regions import in_region, region_of
+from multigsi.local.dynamodb.replicas import ReplicaRules
+from multigsi.local.dynamodb.replication import (
+    Moto,
+    apply_replica_action,
+    check_replica_builds,
+    deliver,
+    moto_json,
+    propagate_indexes,
+    replicate_writes,
+)
 from multigsi.local.dynamodb.routes import Route, Router, is_dynamodb, reset_route
 from multigsi.local.dynamodb.table_rules import check_create_table, check_table_settings, check_update_table
 from multigsi.local.dynamodb.tables import DATA_OPERATIONS, Limits, Phase, list_page
@@ -38,8 +48,6 @@ from multigsi.local.dynamodb.validation import check_request
 
 TARGET_PREFIX = "DynamoDB_20120810."
 TAG_OPERATIONS = frozenset({"TagResource", "UntagResource", "ListTagsOfResource"})
-REGION_IN_AUTHORIZATION = re.compile(r"Credential=[^/]+/\d+/([^/]+)/")
-DEFAULT_REGION = "us-east-1"
 
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -62,7 +70,7 @@ class ControlPlaneMiddleware:
         except ValueError:
             payload = None
         name = payload.get("TableName") if isinstance(payload, dict) else None
-        key: TableKey = (_region(environ), name if isinstance(name, str) else "")
+        key: TableKey = (region_of(environ), name if isinstance(name, str) else "")
         fault = self._inject(operation, key, environ) if self.faults is not None else None
         if fault is not None and fault.kind != "lost":
             return _respond(start_response, *_fault_answer(fault))
@@ -101,6 +109,8 @@ class ControlPlaneMiddleware:
         self, operation: str, environ: dict[str, Any], payload: dict[str, Any], key: TableKey
     ) -> tuple[int, list[tuple[str, str]], bytes]:
         tables = self.plane.tables
+        global_tables = self.plane.global_tables
+        global_tables.copies = deliver(global_tables.copies, self.plane.clock(), self._regional(environ))
         if operation == "UpdateTable":
             return self._update_table(environ, payload, key)
         if operation == "CreateTable":
@@ -129,7 +139,21 @@ class ControlPlaneMiddleware:
         if operation in ("Query", "Scan") and payload.get("IndexName") is not None:
             self._check_index_exists(environ, key, payload["IndexName"])
             self.plane.check_read(key, payload["IndexName"])
-        return self._moto(environ, payload, operation)
+        status, headers, answer = self._moto(environ, payload, operation)
+        if status == 200:
+            global_tables.copies += replicate_writes(
+                self.plane, key[0], operation, payload, self._regional(environ)
+            )
+        return status, headers, answer
+
+    def _regional(self, environ: dict[str, Any]) -> Moto:
+        """moto in any region, for this request's own calls across regions."""
+
+        def call(region: str, operation: str, payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+            status, _, answer = self._moto(in_region(environ, region), payload, operation)
+            return moto_json(status, answer)
+
+        return call
 
     def _describe(self, environ: dict[str, Any], key: TableKey) -> dict[str, Any]:
         """The table as AWS would show it now, or the ResourceNotFoundException."""
@@ -241,6 +265,7 @@ class ControlPlaneMiddleware:
             return status, headers, answer
         self.plane.forget(key)
         self.plane.tables.deleted(key, description)
+        self.plane.global_tables.dropped(key)
         return _ok({"TableDescription": self.plane.tables.ghost(key)})
 
     def _update_table(
@@ -250,11 +275,15 @@ class ControlPlaneMiddleware:
         if self.plane.tables.ghost(key) is not None:
             raise AwsError("ResourceInUseException", messages.TABLE_BEING_DELETED.format(name=key[1]))
         description = self._describe(environ, key)
+        if payload.get("ReplicaUpdates") is not None:
+            return self._replica_update(environ, payload, key, description)
+        self.plane.global_tables.check_other_update(key, payload)
         self._refuse_in_phase(key)
         table_change = check_table_settings(payload, description)
         if table_change and description.get("TableStatus") == "UPDATING":
             raise AwsError("ResourceInUseException", messages.TABLE_BEING_UPDATED.format(name=key[1]))
         self.plane.check_update(key, description, payload)
+        check_replica_builds(self.plane, key, payload)
         if table_change or payload.get("GlobalSecondaryIndexUpdates"):
             self.plane.check_capacity(key[0])
         status, headers, answer = self._moto(
@@ -263,11 +292,33 @@ class ControlPlaneMiddleware:
         if status != 200:
             return status, headers, answer
         self.plane.begin(key, description, payload)
+        propagate_indexes(self.plane, key, payload, self._regional(environ))
         if table_change:
             self.plane.tables.updated(key, description, payload)
         document = json.loads(answer)
         document["TableDescription"] = self.plane.overlay(key, document["TableDescription"])
         return status, headers, json.dumps(document).encode()
+
+    def _replica_update(
+        self, environ: dict[str, Any], payload: dict[str, Any], key: TableKey, description: dict[str, Any]
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        """UpdateTable with ReplicaUpdates (global tables 2019.11.21): replicas.py's rules, then
+        replication.py's work in the other region."""
+        global_tables = self.plane.global_tables
+        regions = [key[0], *global_tables.others(key)]
+        index_work = any(self.plane.building((region, key[1])) for region in regions)
+        action = global_tables.check(key, payload, index_work)
+        self._refuse_in_phase(key)
+        moto = self._regional(environ)
+        if action.kind == "Create":
+            global_tables.check_stream(description)
+            target = (action.region, key[1])
+            exists = moto(action.region, "DescribeTable", {"TableName": key[1]})[0] == 200
+            if exists or self.plane.tables.ghost(target) is not None:
+                raise AwsError("ValidationException", messages.REPLICA_EXISTS.format(name=key[1]))
+            self.plane.check_capacity(action.region)
+        apply_replica_action(self.plane, key, action, moto)
+        return _ok({"TableDescription": self._describe(environ, key)})
 
     def _moto(
         self, environ: dict[str, Any], payload: dict[str, Any], operation: str
@@ -326,11 +377,6 @@ def _reset(environ: dict[str, Any]) -> None:
         return
     connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     connection.shutdown(socket.SHUT_RDWR)  # the server's file objects keep the fd: shut it down for all
-
-
-def _region(environ: dict[str, Any]) -> str:
-    match = REGION_IN_AUTHORIZATION.search(environ.get("HTTP_AUTHORIZATION", ""))
-    return match.group(1) if match else DEFAULT_REGION
 
 
 def _fault_answer(fault: Fault) -> tuple[int, list[tuple[str, str]], bytes]:
@@ -392,9 +438,11 @@ class LocalDynamoDB:
         limits: Limits | None = None,
         allow_reset: bool = False,
         clock: Callable[[], float] | None = None,
+        replica_rules: ReplicaRules | None = None,
     ) -> None:
         """``clock``: the control plane's time (default ``time.monotonic``); a simulation
-        passes its own so that builds of hours pass in moments."""
+        passes its own so that builds of hours pass in moments. ``replica_rules``: the
+        choices where AWS's global-table behaviour is unknown (replicas.py)."""
         from moto.moto_server.werkzeug_app import create_backend_app
 
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
@@ -403,6 +451,7 @@ class LocalDynamoDB:
             build_time=build_time,
             limits=limits or Limits(),
             clock=clock or time.monotonic,
+            replica_rules=replica_rules or ReplicaRules(),
         )
         moto_app = create_backend_app("dynamodb")  # DynamoDB only: no other service, no admin API
         self.faults = faults

@@ -123,16 +123,23 @@ class Tables:
 
     # --- transitions --------------------------------------------------------------------------
 
-    def created(self, key: TableKey) -> None:
+    def created(self, key: TableKey, seconds: float | None = None) -> None:
         self.table_ids[key] = str(uuid.uuid4())
         self.throughput_history.pop(key, None)
-        self.phases[key] = TablePhase(Phase.CREATING, self.clock() + self.table_seconds)
+        self.phases[key] = TablePhase(Phase.CREATING, self.clock() + self._length(seconds))
 
-    def deleted(self, key: TableKey, description: dict[str, Any]) -> None:
+    def deleted(self, key: TableKey, description: dict[str, Any], seconds: float | None = None) -> None:
         ghost = {**description, "TableStatus": "DELETING"}
         if key in self.table_ids:
             ghost["TableId"] = self.table_ids[key]
-        self.phases[key] = TablePhase(Phase.DELETING, self.clock() + self.table_seconds, ghost)
+        self.phases[key] = TablePhase(Phase.DELETING, self.clock() + self._length(seconds), ghost)
+
+    def busy(self, key: TableKey, seconds: float) -> None:
+        """UPDATING for ``seconds`` without a settings change (a replica being added or removed)."""
+        self.phases[key] = TablePhase(Phase.UPDATING, self.clock() + seconds)
+
+    def _length(self, seconds: float | None) -> float:
+        return self.table_seconds if seconds is None else seconds
 
     def updated(self, key: TableKey, before: Mapping[str, Any], request: Mapping[str, Any]) -> None:
         """A table-level change: UPDATING for a while, and the throughput history AWS keeps."""
