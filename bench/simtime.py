@@ -11,6 +11,8 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from multigsi.engine.clock import SIMULATED_EPOCH
+
 
 class VirtualTime:
     def __init__(self) -> None:
@@ -25,6 +27,9 @@ class VirtualTime:
     # --- the Clock protocol, for any thread -------------------------------------------------
     def now(self) -> float:
         return self.time
+
+    def wall(self) -> float:
+        return SIMULATED_EPOCH + self.time
 
     def sleep(self, seconds: float) -> None:
         if self._alone:  # one job: no other thread to hand over to, time simply moves on

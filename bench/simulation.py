@@ -18,13 +18,14 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from multigsi.engine.clock import SIMULATED_EPOCH
 from multigsi.local.dynamodb.cloudwatch import LocalCloudWatch
 from multigsi.local.dynamodb.control_plane import AwsError, ControlPlane, EndpointEvent, OpKind
 from multigsi.local.dynamodb.metric_model import MetricModel
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
-EPOCH = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)  # wall clock at simulated time 0
+EPOCH = datetime.datetime.fromtimestamp(SIMULATED_EPOCH, datetime.UTC)  # wall clock at simulated time 0
 
 
 def wall(seconds: float) -> datetime.datetime:

@@ -18,7 +18,7 @@ from typing import Any
 
 from bench.peers import Strategy
 from bench.simtime import VirtualTime
-from bench.simulation import REGION, SimulatedCloudWatch, SimulatedDynamoDB, wall
+from bench.simulation import REGION, SimulatedCloudWatch, SimulatedDynamoDB
 from bench.synchrony import Synchrony, measure_synchrony
 from multigsi.engine.ownership.scope import Ownership
 from multigsi.engine.progress import CloudWatchProgress, NoProgress, ProgressSource
@@ -205,7 +205,7 @@ def run(strategy: Strategy, workload: Workload) -> Measurement:
             plane, dataclasses.replace(metric, seed=workload.seed), scaled=workload.metric_scaled
         )
         # One reader for all tables, as the CLI has: the real code path, its cache, its dating.
-        progress = CloudWatchProgress(cloudwatch, clock, wall=lambda: wall(clock.now()))
+        progress = CloudWatchProgress(cloudwatch, clock)
     ended: dict[str, float] = {}
 
     def job(table: str) -> ApplyResult:

@@ -82,13 +82,12 @@ def simulation(
     seed: int = 7,
     faults: FaultInjector | None = None,
 ) -> Iterator[Simulation]:
-    clock = FakeClock(START)
+    clock = FakeClock(
+        START, epoch=time.time() - START
+    )  # the endpoint's CloudWatch dates its points in real time
     timing = Timing(build_seconds=build_seconds, table_seconds=0.5, delete_seconds=30.0, seed=seed)
     with LocalDynamoDB(timing=timing, build_time=build_time, clock=clock.now, faults=faults) as local:
-        epoch = time.time() - clock.now()  # the endpoint's CloudWatch dates its points the same way
-        runtime = Runtime(
-            endpoint_url=local.url, clock=clock, wall=lambda: epoch + clock.now(), rng=random.Random(seed)
-        )
+        runtime = Runtime(endpoint_url=local.url, clock=clock, rng=random.Random(seed))
         client = boto3.client(
             "dynamodb",
             endpoint_url=local.url,

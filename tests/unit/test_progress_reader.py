@@ -36,7 +36,7 @@ def test_points_are_dated_at_the_end_of_their_period_and_read_at_most_once_a_min
         period=300.0, delay=(60.0, 60.0), noise=0.0, missing=0.0, shape=(1.0, 1.0), finish=(0.0, 0.0)
     )
     _, cloudwatch = building(clock, start=0.0, build=3000.0, model=model)
-    reader = CloudWatchProgress(cloudwatch, clock, wall=lambda: wall(clock.now()))
+    reader = CloudWatchProgress(cloudwatch, clock)
     clock.time = 1700.0  # points for the periods starting at 600 .. 1200 are out (each 60 s after its end)
     sample = reader.sample("t", "i")
     assert sample is not None
@@ -58,7 +58,7 @@ def test_linear_progress_gives_an_estimate_whose_window_holds_the_end() -> None:
         period=300.0, delay=(90.0, 90.0), noise=0.0, missing=0.0, shape=(1.0, 1.0), finish=(0.0, 0.0)
     )
     _, cloudwatch = building(clock, start=0.0, build=3000.0, model=model)
-    reader = CloudWatchProgress(cloudwatch, clock, wall=lambda: wall(clock.now()))
+    reader = CloudWatchProgress(cloudwatch, clock)
     tracker = BuildTracker()
     for now in range(0, 2400, 60):
         clock.time = float(now)
@@ -72,7 +72,7 @@ def test_linear_progress_gives_an_estimate_whose_window_holds_the_end() -> None:
 def test_no_points_yet_backs_off_from_one_second() -> None:
     clock = FakeClock()
     _, cloudwatch = building(clock, start=0.0, build=3000.0, model=MetricModel())
-    reader = CloudWatchProgress(cloudwatch, clock, wall=lambda: wall(clock.now()))
+    reader = CloudWatchProgress(cloudwatch, clock)
     while clock.now() < 200:
         reader.sample("t", "i")
         clock.sleep(0.5)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime
 import itertools
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -23,10 +22,6 @@ METRIC_WINDOW = datetime.timedelta(minutes=30)
 CACHE_MAX = 60.0  # never read one index's metric more often than its points can change ...
 CACHE_MIN = 0.5  # ... nor more than twice a second (a local endpoint scales its points down)
 NOISE_POINTS = 2.0  # how far one published value may be off (unconfirmed; see docs/benchmarks.md)
-
-
-def _utc_now() -> datetime.datetime:
-    return datetime.datetime.now(datetime.UTC)
 
 
 @dataclass(frozen=True)
@@ -56,14 +51,11 @@ class CloudWatchProgress:
     """Reads the metric at most once per half granularity (between CACHE_MIN and
     CACHE_MAX seconds) per index, backing off from 1 s while no point exists yet; gives up
     on the first error (no permission, an endpoint without CloudWatch) rather than
-    retrying. ``wall`` is the wall clock CloudWatch's timestamps are compared with."""
+    retrying. CloudWatch's timestamps are compared with the clock's wall time."""
 
-    def __init__(
-        self, cloudwatch: Any, clock: Clock, wall: Callable[[], datetime.datetime] = _utc_now
-    ) -> None:
+    def __init__(self, cloudwatch: Any, clock: Clock) -> None:
         self.cloudwatch = cloudwatch
         self.clock = clock
-        self.wall = wall
         self.enabled = True
         self.reads = 0
         self._cache: dict[tuple[str, str], tuple[float, float, Sample | None]] = {}
@@ -89,7 +81,7 @@ class CloudWatchProgress:
         return value
 
     def _fetch(self, table_name: str, index_name: str) -> Sample | None:
-        end = self.wall()
+        end = datetime.datetime.fromtimestamp(self.clock.wall(), datetime.UTC)
         self.reads += 1
         try:
             answer = self.cloudwatch.get_metric_data(

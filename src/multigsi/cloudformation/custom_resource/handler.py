@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import random
-import time
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -85,7 +84,6 @@ class Services:
 @dataclass
 class CustomResourceHandler:
     services: Services = field(default_factory=Services)
-    wall: Callable[[], float] = time.time
     clock: Clock = field(default_factory=SystemClock)
     rng: random.Random = field(default_factory=random.Random)
 
@@ -109,7 +107,7 @@ class CustomResourceHandler:
         except EventError as error:
             return self._answer_malformed(error, log)
         table = request.properties.get("TableName")
-        continuation = request.continuation or Continuation(first_invoked_at=self.wall())
+        continuation = request.continuation or Continuation(first_invoked_at=self.clock.wall())
         log = log.bind(
             request_type=request.request_type,
             logical_id=request.logical_resource_id,
@@ -117,7 +115,7 @@ class CustomResourceHandler:
             hop=continuation.hop,
         )
         log.info("request received", physical_id=request.physical_resource_id)
-        now, now_wall = self.clock.now(), self.wall()
+        now, now_wall = self.clock.now(), self.clock.wall()
         remaining = float(context.get_remaining_time_in_millis()) / 1000
         invocation_end = now + remaining
         try:
@@ -174,7 +172,6 @@ class CustomResourceHandler:
             deadline,
             clock=self.clock,
             rng=self.rng,
-            wall=self.wall,
             observer=hop.observer(log),
         )
         resource = Resource(
@@ -295,7 +292,7 @@ class CustomResourceHandler:
         log.info(
             "answer", status=answer.status, reason=answer.reason, physical_id=answer.physical_resource_id
         )
-        delivery = ResponseSender(log, sleep=self.clock.sleep, clock=self.clock.now, rng=self.rng).deliver(
+        delivery = ResponseSender(log, clock=self.clock, rng=self.rng).deliver(
             request, answer, deadline=deadline
         )
         return {

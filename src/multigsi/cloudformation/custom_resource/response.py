@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import json
 import random
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 
 from multigsi.cloudformation.custom_resource.event import CfnRequest
 from multigsi.cloudformation.custom_resource.logs import StructuredLog, redact
 from multigsi.cloudformation.custom_resource.response_url import Refused, ResponseTarget, check
+from multigsi.engine.clock import Clock, SystemClock
 from multigsi.engine.retry import backoff_delay
 
 MAX_BODY_BYTES = 4096
@@ -95,8 +95,7 @@ class Delivery(Enum):
 @dataclass
 class ResponseSender:
     log: StructuredLog
-    sleep: Callable[[float], None] = time.sleep
-    clock: Callable[[], float] = time.monotonic
+    clock: Clock = field(default_factory=SystemClock)
     rng: random.Random = field(default_factory=random.Random)
 
     def send(self, request: CfnRequest, answer: Answer, *, deadline: float | None = None) -> bool:
@@ -138,9 +137,9 @@ class ResponseSender:
                 )
                 return Delivery.REJECTED
             delay = backoff_delay(attempt, self.rng, base=PUT_BACKOFF_BASE)
-            if deadline is not None and self.clock() + delay + 1 > deadline:
+            if deadline is not None and self.clock.now() + delay + 1 > deadline:
                 break
-            self.sleep(delay)
+            self.clock.sleep(delay)
         self.log.error("gave up answering CloudFormation", status=answer.status, host=host)
         return Delivery.UNDELIVERED
 
@@ -151,7 +150,7 @@ class ResponseSender:
         add ~40 ms to a cold start). S3 signs the empty Content-Type: send exactly that."""
         import urllib3
 
-        timeout = PUT_TIMEOUT if deadline is None else max(1.0, min(PUT_TIMEOUT, deadline - self.clock()))
+        timeout = PUT_TIMEOUT if deadline is None else max(1.0, min(PUT_TIMEOUT, deadline - self.clock.now()))
         headers = {"Content-Type": "", "Content-Length": str(len(payload))}
         pool_class = urllib3.HTTPSConnectionPool if target.scheme == "https" else urllib3.HTTPConnectionPool
         pool = pool_class(target.host, target.port, timeout=timeout, retries=False, maxsize=1)

@@ -14,7 +14,6 @@ in the request's region, the standard way (so ``AWS_ENDPOINT_URL_*`` work too).
 from __future__ import annotations
 
 import random
-import time
 from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -61,12 +60,11 @@ class ResourceModel(BaseModel):
 
 @dataclass
 class Runtime:
-    """What the handlers use besides the request: how clients are made, the clock of the
-    waits and budget, the wall clock, the random source."""
+    """What the handlers use besides the request: how clients are made, the clock (the
+    waits, the budget, the dates), the random source."""
 
     endpoint_url: str | None = None
     clock: Clock = field(default_factory=SystemClock)
-    wall: Callable[[], float] = time.time
     rng: random.Random = field(default_factory=random.Random)
     budget: float = INVOCATION_BUDGET
 
@@ -126,7 +124,6 @@ def make_resource(runtime: Runtime | None = None) -> Resource:
             operations = Operations(
                 runtime.clients(session, request.region),
                 clock=runtime.clock,
-                wall=runtime.wall,
                 rng=runtime.rng,
                 budget=runtime.budget,
             )

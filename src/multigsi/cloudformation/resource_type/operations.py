@@ -20,8 +20,7 @@ from __future__ import annotations
 
 import random
 import threading
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
@@ -108,12 +107,11 @@ def failed(error: ErrorCode, message: str, model: Mapping[str, Any] | None = Non
 
 @dataclass
 class Operations:
-    """One invocation's work. ``wall`` is epoch seconds (for CloudWatch's timestamps and
-    the context's start time); ``clock`` measures the invocation's budget and the waits."""
+    """One invocation's work. ``clock`` measures the invocation's budget and the waits, and
+    dates the context's start (its wall time)."""
 
     clients: Clients
     clock: Clock = field(default_factory=SystemClock)
-    wall: Callable[[], float] = time.time
     rng: random.Random = field(default_factory=random.Random)
     budget: float = INVOCATION_BUDGET
     # This invocation (or an earlier one of the operation) has made the first-call checks
@@ -302,7 +300,7 @@ class Operations:
     def _workflow(self, request: Request) -> tuple[_Pacer, Workflow]:
         """This invocation's workflow, and the pacer that stops it when the rest of the wait
         belongs to a later invocation."""
-        pacer = _Pacer(self.clock, self.clock.now() + self.budget, self.wall, _seen(request.context))
+        pacer = _Pacer(self.clock, self.clock.now() + self.budget, _seen(request.context))
         stack: StackQuestions = (
             StackView(self.clients.cloudformation, request.stack_id) if request.stack_id else NoStack()
         )
@@ -312,7 +310,6 @@ class Operations:
             pacer.invocation_end,
             clock=self.clock,
             rng=self.rng,
-            wall=self.wall,
             observer=pacer.observe,
             interrupt=pacer.stop,
         )
@@ -336,7 +333,7 @@ class Operations:
         invocation = int(request.context.get("Invocation", 0)) + 1
         context: dict[str, Any] = {
             "Invocation": invocation,
-            "Started": request.context.get("Started", round(self.wall(), 3)),
+            "Started": request.context.get("Started", round(self.clock.wall(), 3)),
             "Checked": self.checked or _checked(request),
         }
         created = created or _created(request.context)
@@ -371,7 +368,6 @@ class _Pacer:
 
     clock: Clock
     invocation_end: float
-    wall: Callable[[], float]
     seen_since: dict[str, float] = field(default_factory=dict)  # index → wall time first seen in flight
     stop: threading.Event = field(default_factory=threading.Event)
     delay: int | None = None
@@ -379,7 +375,7 @@ class _Pacer:
     def observe(self, event: Event) -> None:
         if not isinstance(event, Observed):
             return
-        now = self.wall()
+        now = self.clock.wall()
         self.seen_since = {p.name: self.seen_since.get(p.name, now) for p in event.progress}
         delay = callback_delay(event.progress, {name: now - since for name, since in self.seen_since.items()})
         self.delay = delay

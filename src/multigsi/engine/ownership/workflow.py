@@ -31,10 +31,8 @@ still being created, and never covers a claim the table records.
 
 from __future__ import annotations
 
-import datetime
 import random
 import threading
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -111,7 +109,6 @@ class Workflow:
     deadline: float
     clock: Clock = field(default_factory=SystemClock)
     rng: random.Random = field(default_factory=random.Random)
-    wall: Callable[[], float] = time.time  # epoch seconds: CloudWatch's timestamps
     observer: Callable[[Event], None] = _ignore
     interrupt: threading.Event | None = None
     table_arn: str | None = None  # of the last table read: what a FAILED answer may name
@@ -220,11 +217,7 @@ class Workflow:
     # --- parts ---------------------------------------------------------------------------
 
     def reconciler(self) -> Reconciler:
-        progress = CloudWatchProgress(
-            self.clients.cloudwatch,
-            self.clock,
-            wall=lambda: datetime.datetime.fromtimestamp(self.wall(), datetime.UTC),
-        )
+        progress = CloudWatchProgress(self.clients.cloudwatch, self.clock)
         return Reconciler(
             self.clients.dynamodb,
             step_client=self.clients.step,

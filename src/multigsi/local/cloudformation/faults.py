@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import random
 import threading
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +20,7 @@ import boto3
 
 from multigsi.cloudformation.custom_resource.handler import CustomResourceHandler, Services
 from multigsi.engine.clients import DEADLINE_CLIENT_CONFIG
+from multigsi.engine.clock import SystemClock
 
 
 class InvocationKilled(BaseException):
@@ -72,5 +72,5 @@ class HarnessFaults:
                 client.meta.events.register("before-call", count)
             return client
 
-        handler = CustomResourceHandler(services=Services(make_client), wall=lambda: time.time() + skew)
+        handler = CustomResourceHandler(services=Services(make_client), clock=SystemClock(skew=skew))
         return handler.handle(event, context)
