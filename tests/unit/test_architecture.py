@@ -152,3 +152,22 @@ def test_the_wire_check_can_fail() -> None:
     assert wire_dicts(tree) == [1]
     assert wire_dicts(ast.parse('client.create_table(TableName="t", KeySchema=[])')) == [1]
     assert wire_dicts(ast.parse("client.update_table(**step.request(name))")) == []
+
+
+def test_names_users_and_deployed_stacks_already_use_still_import() -> None:
+    """Upgrades are safe: Handler strings of deployed stacks, registered type versions and
+    test suites' plugin names from before the package moved resolve to the same objects."""
+    import importlib
+
+    from multigsi.cloudformation.custom_resource import lambda_handler
+    from multigsi.cloudformation.resource_type.handlers import resource
+    from multigsi.local.cloudformation import pytest_plugin
+
+    assert importlib.import_module("multigsi.cfn").lambda_handler is lambda_handler
+    assert importlib.import_module("multigsi.registry.handlers").resource is resource
+    old_plugin = importlib.import_module("multigsi.harness.pytest_plugin")
+    assert old_plugin.local_cloudformation is pytest_plugin.local_cloudformation
+    assert (
+        importlib.import_module("multigsi.harness").Stack
+        is importlib.import_module("multigsi.local.cloudformation").Stack
+    )

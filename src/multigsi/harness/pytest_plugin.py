@@ -1,0 +1,5 @@
+"""The pytest plugin under its first name (see ``multigsi.harness``)."""
+
+from multigsi.local.cloudformation.pytest_plugin import local_cloudformation, local_dynamodb
+
+__all__ = ["local_cloudformation", "local_dynamodb"]
