@@ -67,7 +67,7 @@ class Resource:
     listed: tuple[str, ...] = ()  # the request's properties
     listed_before: tuple[str, ...] = ()  # its previous properties (an Update's old ones)
     carried: tuple[str, ...] = ()  # an earlier invocation's "recorded as created": re-checked here
-    record_decides: bool = False  # a Delete by identifier alone (no properties): the record decides
+    record_decides: bool = False  # the resource type's Delete (a stale or identifier-only model): the record decides
 
     @property
     def authorised(self) -> frozenset[str] | None:
