@@ -50,6 +50,7 @@ from multigsi.model.live import IndexStatus, LiveTable
 from multigsi.model.table import TableSpec
 
 TABLE_POLL_SECONDS = 1.0  # while a table of the same stack is still CREATING
+ANSWER_GRACE_SECONDS = 5.0  # reading the record to word a FAILED answer
 
 ClaimsCheck = Callable[[Claims], None]
 
@@ -67,7 +68,9 @@ class Resource:
     listed: tuple[str, ...] = ()  # the request's properties
     listed_before: tuple[str, ...] = ()  # its previous properties (an Update's old ones)
     carried: tuple[str, ...] = ()  # an earlier invocation's "recorded as created": re-checked here
-    record_decides: bool = False  # the resource type's Delete (a stale or identifier-only model): the record decides
+    record_decides: bool = (
+        False  # the resource type's Delete (a stale or identifier-only model): the record decides
+    )
 
     @property
     def authorised(self) -> frozenset[str] | None:
@@ -208,7 +211,11 @@ class Workflow:
         changed anything: the table answers, not memory.)"""
         if self.table_arn is None:
             return False
-        record = self.record or TableRecord(self.clients.dynamodb, self.table_arn)
+        # Asked after a failure, maybe past the deadline: a few seconds more, never unbounded.
+        deadline = max(self.deadline, self.clock.now() + ANSWER_GRACE_SECONDS)
+        record = self.record or TableRecord(
+            self.clients.dynamodb, self.table_arn, self.clock, deadline, self.rng
+        )
         return record.holds_any(owner)
 
     def wrote_any(self, owner: Owner) -> bool:
