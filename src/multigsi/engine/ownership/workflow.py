@@ -68,9 +68,8 @@ class Resource:
     listed: tuple[str, ...] = ()  # the request's properties
     listed_before: tuple[str, ...] = ()  # its previous properties (an Update's old ones)
     carried: tuple[str, ...] = ()  # an earlier invocation's "recorded as created": re-checked here
-    record_decides: bool = (
-        False  # the resource type's Delete (a stale or identifier-only model): the record decides
-    )
+    # The resource type's Delete (its model may be stale or only the identifier): the record decides.
+    record_decides: bool = False
 
     @property
     def authorised(self) -> frozenset[str] | None:
