@@ -19,7 +19,7 @@ from typing import Any
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 LOOPBACK_NAMES = frozenset({"localhost"})
-WILDCARDS = frozenset({"0.0.0.0", "::", ""})  # how a wildcard bind is spelled
+WILDCARDS = frozenset({"0.0.0.0", "::", ""})  # nosec B104: recognises a wildcard bind, binds nothing
 
 
 def split_host(header: str) -> tuple[str, int | None] | None:
