@@ -23,10 +23,13 @@ from __future__ import annotations
 import argparse
 import bisect
 import datetime
+import io
+import itertools
 import json
 import os
 import platform
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -46,19 +49,34 @@ MULTIGSI = [sys.executable, "-m", "multigsi.cli"]
 
 
 class CountingApp:
-    """WSGI middleware in front of the endpoint: when each request arrived, and what it was."""
+    """WSGI middleware in front of the endpoint: when each request arrived, and what it was
+    (and, for DescribeTable, which table it looked at)."""
 
     def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
         self.app = app
         self.recording = False
         self.arrivals: list[tuple[float, str]] = []
+        self.looks: list[tuple[float, str]] = []  # (when, table) of every DescribeTable
         self.lock = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if self.recording:
+            at = time.monotonic()
             target = environ.get("HTTP_X_AMZ_TARGET", "") or environ.get("PATH_INFO", "")
+            operation = target.rsplit(".", 1)[-1]
+            table = None
+            if operation == "DescribeTable":
+                length = int(environ.get("CONTENT_LENGTH") or 0)
+                body = environ["wsgi.input"].read(length)
+                environ["wsgi.input"] = io.BytesIO(body)
+                try:
+                    table = json.loads(body).get("TableName")
+                except ValueError:
+                    table = None
             with self.lock:
-                self.arrivals.append((time.monotonic(), target.rsplit(".", 1)[-1]))
+                self.arrivals.append((at, operation))
+                if table is not None:
+                    self.looks.append((at, table))
         return self.app(environ, start_response)
 
 
@@ -184,23 +202,36 @@ def summarise(
     starts: dict[tuple[str, str], float] = {}
     intervals = []
     first_start: dict[str, float] = {}
+    spans: dict[str, list[tuple[float, float]]] = {}  # each table's operations, start to end
     for event in sorted(events, key=lambda item: item.at):
         if event.kind == "started":
             starts[(event.table, event.index)] = event.at
             first_start.setdefault(event.table, event.at)
         elif event.kind == "finished" and (event.table, event.index) in starts:
-            intervals.append((starts.pop((event.table, event.index)), event.at))
+            begun = starts.pop((event.table, event.index))
+            intervals.append((begun, event.at))
+            spans.setdefault(event.table, []).append((begun, event.at))
     intervals.extend((start, float("inf")) for start in starts.values())
     span = (arrivals[-1] - arrivals[0]) if len(arrivals) > 1 else wall
+    floor = run_floor(spans, tables, calls_per_second, max_operations)
+    gap, gap_table = longest_gap(counter.looks, spans)
+    slowest = max(elapsed)
+    median = statistics.median(elapsed)
     return {
         "tables": tables,
         "indexes_per_table": INDEXES_PER_TABLE,
         "build_seconds": build_seconds,
         "converged": converged,
         "wall_seconds": round(wall, 2),
-        "slowest_table_seconds": max(elapsed),
-        "median_table_seconds": sorted(elapsed)[len(elapsed) // 2],
-        "wall_over_slowest": round(wall / max(elapsed), 4),
+        "slowest_table_seconds": slowest,
+        "median_table_seconds": round(median, 2),
+        "slowest_over_median": round(slowest / median, 4),
+        "wall_over_slowest": round(wall / slowest, 4),
+        **floor,
+        "wall_over_floor": round(wall / floor["floor_seconds"], 4),
+        "slowest_over_floor": round(slowest / floor["floor_seconds"], 4),
+        "longest_gap_between_looks_seconds": round(gap, 2),
+        "longest_gap_table": gap_table,
         "first_build_start_spread_seconds": round(max(first_start.values()) - min(first_start.values()), 2),
         "calls": len(arrivals),
         "calls_by_operation": kinds,
@@ -214,6 +245,45 @@ def summarise(
         "cli_cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1),
         "endpoint_cpu_seconds": round(endpoint_cpu, 1),
     }
+
+
+def run_floor(
+    spans: dict[str, list[tuple[float, float]]], tables: int, calls_per_second: float, max_operations: int
+) -> dict[str, float]:
+    """The floor for the run, from the builds' own durations as the endpoint ran them: no
+    run ends before its slowest table's builds one after another, nor before every build
+    has had its turn in the operation slots (Σ build-seconds / cap); and each step's end
+    is seen half a share late on average when each table gets fewer than one read a second
+    (a share: the budget less the engine's 10 % reserve, divided among the tables)."""
+    alone = max((sum(end - start for start, end in table) for table in spans.values()), default=0.0)
+    total = sum(end - start for table in spans.values() for start, end in table)
+    steps = max((len(table) for table in spans.values()), default=0)
+    share_interval = max(1.0, min(tables, max_operations) / (calls_per_second * 0.9))
+    read_share = steps * share_interval / 2
+    return {
+        "slowest_table_builds_seconds": round(alone, 2),
+        "builds_over_cap_seconds": round(total / max_operations, 2),
+        "read_share_seconds": round(read_share, 2),
+        "floor_seconds": round(max(alone, total / max_operations) + read_share, 2),
+    }
+
+
+def longest_gap(
+    looks: list[tuple[float, str]], spans: dict[str, list[tuple[float, float]]]
+) -> tuple[float, str | None]:
+    """The longest time between two DescribeTables of one table while one of its index
+    operations was in flight (from the look before the gap, seen by the endpoint)."""
+    by_table: dict[str, list[float]] = {}
+    for at, table in looks:
+        by_table.setdefault(table, []).append(at)
+    best, where = 0.0, None
+    for table, times in by_table.items():
+        times.sort()
+        flying = spans.get(table, [])
+        for before, after in itertools.pairwise(times):
+            if any(start <= before <= end for start, end in flying) and after - before > best:
+                best, where = after - before, table
+    return best, where
 
 
 def render(rows: list[dict[str, Any]]) -> str:
