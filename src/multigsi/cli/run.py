@@ -256,7 +256,8 @@ def fleet_json(results: list[ApplyResult | Exception], limits: AccountLimits) ->
     slowest_alone = max((sum(seconds) for seconds in builds.values()), default=0.0)
     total = sum(sum(seconds) for seconds in builds.values())
     steps = max((len(seconds) for seconds in builds.values()), default=0)
-    share_interval = max(1.0, len(results) / (limits.budget.max_rate * (1.0 - RESERVE)))
+    reading = min(len(results), limits.slots.limit)  # tables queued for a slot do not read
+    share_interval = max(1.0, reading / (limits.budget.max_rate * (1.0 - RESERVE)))
     read_share = steps * share_interval / 2
     floor = max(slowest_alone, total / limits.slots.limit) + read_share
     slowest = elapsed[-1] if elapsed else 0.0
