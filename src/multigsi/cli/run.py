@@ -149,15 +149,28 @@ def execute_apply(
     previous = signal.signal(signal.SIGINT, lambda *_: interrupt.set())
     view = ProgressView(out, [plan for _, plan in plans])
     make = reconcilers(target, None if as_json else view.observe, interrupt, limits)
+    looks = [live for live, _ in plans]  # each loop starts from the plan's read when it can
     try:
         if as_json:
             results = apply_tables(
-                make, specs, ownership, deadline=deadline, interrupt=interrupt, limits=limits
+                make,
+                specs,
+                ownership,
+                deadline=deadline,
+                interrupt=interrupt,
+                limits=limits,
+                first_looks=looks,
             )
         else:
             with Live(view, console=out, refresh_per_second=4, transient=True):
                 results = apply_tables(
-                    make, specs, ownership, deadline=deadline, interrupt=interrupt, limits=limits
+                    make,
+                    specs,
+                    ownership,
+                    deadline=deadline,
+                    interrupt=interrupt,
+                    limits=limits,
+                    first_looks=looks,
                 )
     finally:
         signal.signal(signal.SIGINT, previous)
