@@ -288,6 +288,31 @@ def longest_gap(
     return best, where
 
 
+def run_summary(row: dict[str, Any]) -> dict[str, Any]:
+    """What one measurement of a size found, kept beside later ones to state the spread."""
+    keys = ("measured", "wall_seconds", "slowest_table_seconds", "median_table_seconds")
+    summary = {key: row.get(key) for key in keys}
+    summary["wall_over_floor"] = row.get("wall_over_floor")
+    summary["slowest_over_median"] = row.get("slowest_over_median")
+    return summary
+
+
+def spread(row: dict[str, Any]) -> str:
+    runs = row.get("runs", [])
+    if len(runs) < 2:
+        return f"- {row['tables']} tables: measured once."
+
+    def between(key: str) -> str:
+        values = [run[key] for run in runs if run.get(key) is not None]
+        return f"{min(values):g} to {max(values):g}" if values else "?"
+
+    return (
+        f"- {row['tables']} tables, {len(runs)} runs (the table shows the last): wall {between('wall_seconds')} s, "
+        f"slowest table {between('slowest_table_seconds')} s, median {between('median_table_seconds')} s, "
+        f"wall / floor {between('wall_over_floor')}, max / median {between('slowest_over_median')}."
+    )
+
+
 def render(rows: list[dict[str, Any]]) -> str:
     ordered = sorted(rows, key=lambda item: item["tables"])
     alone = next((row for row in ordered if row["tables"] == 1), None)
@@ -379,6 +404,8 @@ def render(rows: list[dict[str, Any]]) -> str:
                 else ""
             )
         )
+    lines += ["", "Every run of the same command, for the spread:", ""]
+    lines += [spread(row) for row in ordered]
     lines += ["", "Commands:", ""]
     lines += [f"- {row['tables']} tables ({row['measured']}): `{row['command']}`" for row in ordered]
     return "\n".join(lines) + "\n"
@@ -405,6 +432,12 @@ def main() -> int:
         )  # fmt: skip
         row["measured"] = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
         print(json.dumps(row), flush=True)
+        earlier = rows.get(str(tables))
+        row["runs"] = (
+            earlier.get("runs", [run_summary(earlier)])
+            if earlier is not None and earlier.get("command") == row["command"]
+            else []
+        ) + [run_summary(row)]
         rows[str(tables)] = row
         store.write_text(json.dumps(rows, indent=2) + "\n")
     (arguments.output / "many-tables.md").write_text(render(list(rows.values())))
