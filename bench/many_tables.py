@@ -254,14 +254,15 @@ def run_floor(
 ) -> dict[str, float]:
     """The floor for the run, from the builds' own durations as the endpoint ran them: no
     run ends before its slowest table's builds one after another, nor before every build
-    has had its turn in the operation slots (Σ build-seconds / cap); and each step's end
-    is seen half a share late on average when each table gets fewer than one read a second
-    (a share: the budget less the engine's 10 % reserve, divided among the tables)."""
+    has had its turn in the operation slots (Σ build-seconds / cap); and when each table
+    gets fewer than one read a second, each step's end is seen later than a table alone
+    would see it, by half the difference between a share and a second on average (a
+    share: the budget less the engine's 10 % reserve, divided among the tables)."""
     alone = max((sum(end - start for start, end in table) for table in spans.values()), default=0.0)
     total = sum(end - start for table in spans.values() for start, end in table)
     steps = max((len(table) for table in spans.values()), default=0)
     share_interval = max(1.0, min(tables, max_operations) / (calls_per_second * 0.9))
-    read_share = steps * share_interval / 2
+    read_share = steps * (share_interval - 1.0) / 2  # beyond a table alone's one read a second
     return {
         "slowest_table_builds_seconds": round(alone, 2),
         "builds_over_cap_seconds": round(total / max_operations, 2),
@@ -330,10 +331,11 @@ def render(rows: list[dict[str, Any]]) -> str:
         "The floor is what no scheduler could beat with these builds, from their own durations as",
         "the endpoint ran them (each build of the local endpoint takes its `--build-seconds` plus a",
         "random extra of up to a quarter): max(the slowest table's builds one after another,",
-        "Σ build-seconds / `--max-operations`) plus the read-share term, half a share per step",
-        "(a share: the seconds between a table's looks when the budget, less the engine's 10 %",
-        "reserve for UpdateTable and progress reads, is divided among the tables that can hold a",
-        "slot; at least one second). The longest gap is between two DescribeTables of one table",
+        "Σ build-seconds / `--max-operations`) plus the read-share term: per step, half of what a",
+        "share exceeds one second (a share: the seconds between a table's looks when the budget,",
+        "less the engine's 10 % reserve for UpdateTable and progress reads, is divided among the",
+        "tables that can hold a slot; a table alone looks once a second, or more often near its",
+        "estimated end). The longest gap is between two DescribeTables of one table",
         "while one of its index operations was in flight, seen by the endpoint.",
         "",
         "| tables | build (s) | converged | wall (s) | per-table elapsed median / max (s) | max / median "

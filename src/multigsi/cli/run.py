@@ -261,9 +261,11 @@ def fleet_json(results: list[ApplyResult | Exception], limits: AccountLimits) ->
 
     The floor: no run can end before its slowest table's own builds, nor before every
     build has had its turn in the operation slots (Σ build-seconds / cap); and each of the
-    slowest table's steps is seen about half a share late at least, when the budget gives
-    each table fewer than one read a second. Build-seconds are as the loop saw them, from
-    the step to the last look still showing it in flight: a lower bound of each build."""
+    slowest table's steps is seen later than a table alone would see it when the budget
+    gives each table fewer than one read a second. Build-seconds are as the loop saw them, from
+    the step to the last look still showing it in flight: a lower bound of each build.
+    The read-share term is what sharing adds: half of what a share exceeds a second, per
+    step (a table alone looks once a second)."""
     elapsed = sorted(result.elapsed for result in results if isinstance(result, ApplyResult))
     builds = limits.build_seconds
     slowest_alone = max((sum(seconds) for seconds in builds.values()), default=0.0)
@@ -271,7 +273,7 @@ def fleet_json(results: list[ApplyResult | Exception], limits: AccountLimits) ->
     steps = max((len(seconds) for seconds in builds.values()), default=0)
     reading = min(len(results), limits.slots.limit)  # tables queued for a slot do not read
     share_interval = max(1.0, reading / (limits.budget.max_rate * (1.0 - RESERVE)))
-    read_share = steps * share_interval / 2
+    read_share = steps * (share_interval - 1.0) / 2  # beyond a table alone's one read a second
     floor = max(slowest_alone, total / limits.slots.limit) + read_share
     slowest = elapsed[-1] if elapsed else 0.0
     median = elapsed[len(elapsed) // 2] if elapsed else 0.0
