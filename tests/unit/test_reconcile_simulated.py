@@ -230,3 +230,16 @@ def test_a_run_starts_from_the_plans_read_and_still_sends_its_first_create_on_a_
     result = Reconciler(client, clock=clock).apply(spec, Ownership.listed_only(), first_look=planned)
     assert result.converged
     assert not [e for e in client.plane.events if e.kind == "refused"]
+
+
+def test_the_answer_to_a_step_is_its_own_look_so_no_read_follows_it_at_once() -> None:
+    """UpdateTable answers with the table right after the step (the new index CREATING): the
+    loop waits on that, and its next read comes a phase later, not in the same instant."""
+    clock, client = simulated([120.0, 90.0, 60.0])
+    result = Reconciler(client, clock=clock).apply(spec_for("sim", 3), Ownership.everything())
+    assert result.converged and len(result.steps_issued) == 3
+    events = client.plane.events
+    for position, event in enumerate(events):
+        if event.kind == "started":
+            following = [e for e in events[position + 1 :] if e.kind == "describe"]
+            assert following and following[0].at > event.at

@@ -237,6 +237,7 @@ class Reconciler:
         contended = False  # another actor has shown itself: jitter before create/delete
         jittered_at: float | None = None
         refreshed = False  # looked again because the read was stale: act on the next one
+        look: tuple[LiveTable, Plan] | None = None  # a look that stands in for the next read
 
         def stop(outcome: Outcome) -> ApplyResult:
             """The result, with what the last look showed still to do and in flight."""
@@ -255,11 +256,14 @@ class Reconciler:
             # may hold the read back; it still follows the pause if it was asked for after it.
             asked = self.clock.now()
             try:
-                if first_look is not None and (reused := self._start_from(first_look, spec, ownership)):
-                    live, plan = reused
+                if first_look is not None:
+                    look = self._start_from(first_look, spec, ownership)
+                    first_look = None
+                if look is not None:
+                    live, plan = look
+                    look = None
                 else:
                     live, plan = self.plan(spec, ownership, deadline)
-                first_look = None
             except ReadOutOfTime:
                 # Transient trouble reading the table and no time left to retry: stop like
                 # any other deadline.
@@ -321,7 +325,7 @@ class Reconciler:
             jittered_at = None
             refreshed = False
             try:
-                (self.step_client or self.client).update_table(**step.request(spec.table_name))
+                answer = (self.step_client or self.client).update_table(**step.request(spec.table_name))
             except Exception as error:
                 classified = classify(error)
                 if classified.kind is ErrorKind.PERMANENT or (
@@ -348,6 +352,26 @@ class Reconciler:
             conflicts = 0
             stale = 0
             sent(step)
+            look = self._answered(answer, spec, ownership)
+
+    def _answered(self, answer: Any, spec: TableSpec, ownership: Ownership) -> tuple[LiveTable, Plan] | None:
+        """The step's own look from UpdateTable's answer (its TableDescription, the table
+        right after the step) when it shows work in flight: the loop waits either way, so
+        a read right after the step would only confirm it. Otherwise None: read."""
+        description = answer.get("TableDescription") if isinstance(answer, dict) else None
+        if not isinstance(description, dict):
+            return None
+        try:
+            live = live_table_from_describe(description)
+        except (KeyError, TypeError, ValueError):
+            return None
+        if (
+            not live.busy
+            or live.status in UNAVAILABLE_TABLE_STATUSES
+            or problems_against_live(spec, live, ownership)
+        ):
+            return None
+        return live, make_plan(live, spec, ownership)
 
     def _start_from(
         self, live: LiveTable, spec: TableSpec, ownership: Ownership

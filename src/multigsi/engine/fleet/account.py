@@ -305,6 +305,7 @@ class BudgetedClient:
             raise
         limits.slots.adopt(table)  # a refused attempt gave the slot back; botocore's retry won
         limits.slots.accepted()
+        limits.looked(table, busy=True)  # its answer is the step's own look (Reconciler)
         return answer
 
 
