@@ -28,9 +28,9 @@ from multigsi.engine.fleet.account import (
 )
 from multigsi.engine.fleet.budget import RECOVERY_SECONDS, CallBudget
 from multigsi.engine.fleet.slots import OperationSlots, Order
-from multigsi.engine.plan import Plan
+from multigsi.engine.plan import Action, Plan, Step
 from multigsi.engine.progress import Estimate, Sample
-from multigsi.engine.reconcile import IndexProgress, Observed
+from multigsi.engine.reconcile import IndexProgress, Observed, StepIssued
 from multigsi.engine.waiting import JITTER, MultigsiWaitPolicy
 from multigsi.model.live import IndexStatus, LiveIndex, LiveTable, Phase
 from multigsi.model.table import BillingMode, Projection, ProjectionType
@@ -266,20 +266,76 @@ def test_the_slots_serve_the_table_with_the_most_work_left_first() -> None:
 
 
 def test_the_budget_is_shared_among_the_tables_reading_not_those_queued_for_a_slot() -> None:
-    limits = AccountLimits(50, max_operations=1)
+    limits = AccountLimits(50, max_operations=4)
     for n in range(10):
         limits.bind(f"t{n}")
-    assert limits.share() == pytest.approx(50 * (1 - RESERVE) / 10)
-    assert limits.slots.acquire("t0")
-    queued = threading.Thread(target=lambda: limits.slots.acquire("t1"))
+    # Ten tables, four slots: at most four can wait on a build and read steadily.
+    assert limits.share() == pytest.approx(50 * (1 - RESERVE) / 4)
+    for n in range(7):
+        limits.finished(f"t{n}")
+    assert limits.share() == pytest.approx(50 * (1 - RESERVE) / 3)
+    for other in ("x1", "x2", "x3", "x4"):  # another part of the run holds every slot
+        assert limits.slots.acquire(other)
+    queued = threading.Thread(target=lambda: limits.slots.acquire("t7"))
     queued.start()
     wait_until(lambda: limits.slots.waiting == 1)
-    assert limits.share() == pytest.approx(50 * (1 - RESERVE) / 9)
-    limits.slots.release("t0")
+    assert limits.share() == pytest.approx(50 * (1 - RESERVE) / 2)
+    limits.slots.release("x1")
     queued.join()
-    for n in range(10):
+    for n in range(7, 10):
         limits.finished(f"t{n}")
     assert limits.share() == pytest.approx(50 * (1 - RESERVE))
+
+
+def create_step(name: str) -> Step:
+    return Step(Action.CREATE, name, "listed")
+
+
+def looked_at(table: str, busy: bool, steps: int) -> Observed:
+    index = LiveIndex(
+        "i", (), Projection(ProjectionType.ALL), IndexStatus.CREATING if busy else IndexStatus.ACTIVE,
+        busy, None, None, None,
+    )  # fmt: skip
+    live = LiveTable(table, "arn", "ACTIVE", BillingMode.PAY_PER_REQUEST, (), (index,))
+    plan = Plan(table, tuple(create_step(f"new-{n}") for n in range(steps)))
+    return Observed(table, live, plan, ())
+
+
+def test_the_slots_weigh_every_waiting_table_with_what_is_known_when_the_turn_comes() -> None:
+    """A table queued before any build had ended (two builds left, length unknown) and one
+    queued after its first 100 s build (one left): the first has more work and goes
+    first, although when it asked nobody knew a build takes 100 s."""
+    clock = FakeClock()
+    limits = AccountLimits(50, max_operations=1, clock=clock)
+    assert limits.slots.acquire("holder")
+    limits.observe(looked_at("fresh", busy=False, steps=2))
+    fresh = threading.Thread(
+        target=lambda: limits.slots.acquire("fresh", work=limits.work_left("fresh")), daemon=True
+    )
+    fresh.start()
+    wait_until(lambda: limits.slots.waiting == 1)
+    limits.observe(looked_at("second", busy=False, steps=2))
+    limits.observe(StepIssued("second", create_step("new-0")))
+    clock.sleep(100.0)
+    limits.observe(looked_at("second", busy=True, steps=1))
+    limits.observe(looked_at("second", busy=False, steps=1))
+    assert limits.work_left("second") == pytest.approx(100.0)
+    assert limits.work_left("fresh") == pytest.approx(200.0)  # two steps at the run's 100 s
+    order: list[str] = []
+    second = threading.Thread(
+        target=lambda: (
+            limits.slots.acquire("second", work=limits.work_left("second")),
+            order.append("second"),
+        )
+    )
+    second.start()
+    wait_until(lambda: limits.slots.waiting == 2)
+    limits.slots.release("holder")
+    fresh.join(timeout=5)
+    assert limits.slots.holds("fresh") and not order
+    limits.slots.release("fresh")
+    second.join(timeout=5)
+    assert order == ["second"]
 
 
 def test_at_a_share_below_one_read_a_second_a_table_polls_once_per_share() -> None:

@@ -11,7 +11,10 @@ from multigsi.cli.console import out
 
 @click.command()
 @click.option(
-    "--host", default="127.0.0.1", show_default=True, help="Address to listen on (keep it on loopback). Requests must name a loopback host, or this address, with the port: others get 403 (no DNS rebinding from a web page)."
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on (keep it on loopback). Requests must name a loopback host, or this address, with the port: others get 403 (no DNS rebinding from a web page).",
 )
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
 @click.option(

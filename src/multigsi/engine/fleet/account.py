@@ -26,12 +26,12 @@ re-read, retry): never a failure.
 from __future__ import annotations
 
 import threading
-import time
 from collections import Counter
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from multigsi.engine.clock import Clock, SystemClock
 from multigsi.engine.fleet.budget import CallBudget, CallCancelled
 from multigsi.engine.fleet.slots import DEFAULT_MAX_OPERATIONS, OperationSlots, Order
 from multigsi.engine.plan import Action
@@ -90,11 +90,13 @@ class AccountLimits:
         deadline: float | None = None,
         interrupt: threading.Event | None = None,
         order: Order = "lpt",
+        clock: Clock | None = None,
     ) -> None:
         self.budget = CallBudget(calls_per_second, interrupt=interrupt)
-        self.slots = OperationSlots(max_operations, order=order)
+        self.slots = OperationSlots(max_operations, order=order, work=self.work_left)
         self.deadline = deadline
         self.interrupt = interrupt
+        self.clock: Clock = clock or SystemClock()  # when builds and looks were seen
         self._lock = threading.Lock()
         self._slack: dict[str, float] = {}
         self.last_seen: dict[str, Any] = {}  # each table's last DescribeTable answer
@@ -112,6 +114,7 @@ class AccountLimits:
         self._step_at: dict[str, float] = {}
         self._busy_at: dict[str, float] = {}
         self.build_seconds: dict[str, list[float]] = {}
+        self._built = [0.0, 0]  # every build so far: seconds, count (the run's mean)
 
     # --- which table a thread works for, and how urgent it is -------------------------
 
@@ -123,10 +126,13 @@ class AccountLimits:
 
     def share(self) -> float:
         """Reads per second each reading table may spend now: the rate, less the reserve,
-        divided among the tables whose loop runs and that are not queued for a slot."""
+        divided among the tables whose loop runs and that are not queued for a slot (at
+        most as many as there are slots)."""
         with self._lock:
             active = len(self._active)
-        reading = max(1, active - self.slots.waiting)
+        # Tables queued for a slot do not read; those reading steadily wait on a build,
+        # so at most as many as the slots (before the queue forms, too).
+        reading = max(1, min(active - self.slots.waiting, self.slots.allowed))
         return self.budget.rate() * (1.0 - RESERVE) / reading
 
     def share_interval(self) -> float:
@@ -147,13 +153,13 @@ class AccountLimits:
         if isinstance(event, StepIssued):
             if event.step.action in STRUCTURAL:
                 with self._lock:
-                    self._step_at[event.table_name] = time.monotonic()
+                    self._step_at[event.table_name] = self.clock.now()
                     self._busy_at.pop(event.table_name, None)
             return
         if not isinstance(event, Observed):
             return
         table = event.table_name
-        now = time.monotonic()
+        now = self.clock.now()
         with self._lock:
             self._steps_left[table] = sum(step.action in STRUCTURAL for step in event.plan.steps)
             if event.live.busy:
@@ -161,7 +167,10 @@ class AccountLimits:
             elif table in self._step_at:
                 started = self._step_at.pop(table)
                 seen = self._busy_at.pop(table, started)
-                self.build_seconds.setdefault(table, []).append(max(0.0, seen - started))
+                seconds = max(0.0, seen - started)
+                self.build_seconds.setdefault(table, []).append(seconds)
+                self._built[0] += seconds
+                self._built[1] += 1
         if not event.live.busy:
             slack = ACTING_SLACK
         else:
@@ -174,14 +183,16 @@ class AccountLimits:
         self._slack[table] = slack
 
     def work_left(self, table: str) -> float:
-        """Seconds of builds ``table`` has ahead, estimated from what is known: the steps
-        its last plan showed, times its own builds so far (or the run's, or one second)."""
+        """Seconds of builds ``table`` has ahead, estimated from what is known now: the
+        steps its last plan showed, times its own builds so far (or the run's, or one
+        second). Called when the slots decide whose turn it is, so that every waiting
+        table is measured with the same, latest yardstick."""
         with self._lock:
             steps = self._steps_left.get(table, 1)
             own = self.build_seconds.get(table)
-            every = [seconds for builds in self.build_seconds.values() for seconds in builds]
-        seen = own or every
-        return max(1, steps) * (sum(seen) / len(seen) if seen else 1.0)
+            total, count = self._built
+        per_step = sum(own) / len(own) if own else (total / count if count else 1.0)
+        return max(1, steps) * per_step
 
     def finished(self, table: str) -> None:
         """The table's loop is over: it holds no slot any more."""
@@ -203,7 +214,7 @@ class AccountLimits:
 
     def looked(self, table: str, busy: bool) -> None:
         """A DescribeTable of ``table`` was answered; ``busy``: it showed work in flight."""
-        now = time.monotonic()
+        now = self.clock.now()
         with self._lock:
             previous = self._looked.pop(table, None)
             if previous is not None and now - previous > self.longest_gap:

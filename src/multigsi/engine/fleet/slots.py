@@ -19,6 +19,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -40,11 +41,21 @@ class _Waiter:
 class OperationSlots:
     """Thread-safe; the tables are identified by name."""
 
-    def __init__(self, limit: int = DEFAULT_MAX_OPERATIONS, order: Order = "lpt") -> None:
+    def __init__(
+        self,
+        limit: int = DEFAULT_MAX_OPERATIONS,
+        order: Order = "lpt",
+        work: Callable[[str], float] | None = None,
+    ) -> None:
+        """``work``, when given, tells each waiting table's work left when the next turn is
+        decided (an estimate that improves as the run goes: a table queued before any
+        build had ended is compared with the same yardstick as one queued later); without
+        it, the ``work`` each table asked with counts."""
         if limit < 1:
             raise ValueError(f"the cap on operations in flight must be at least 1, got {limit}")
         self.limit = limit
         self.order: Order = order
+        self.work = work
         self.allowed = limit  # the cap now: lower after the account refused an operation
         self._lock = threading.Lock()
         self._held: set[str] = set()
@@ -156,6 +167,9 @@ class OperationSlots:
             return None
         if self.order == "fcfs":
             return min(self._queue.values(), key=lambda w: w.sequence)
+        if self.work is not None:
+            estimate = self.work
+            return min(self._queue.values(), key=lambda w: (-estimate(w.table), w.sequence))
         return min(self._queue.values(), key=lambda w: (-w.work, w.sequence))
 
     def _wake_next(self) -> None:
