@@ -289,9 +289,21 @@ def longest_gap(
     return best, where
 
 
+def code_version() -> str:
+    """The commit measured (with ``-dirty`` when the work tree has changes), or ``?``."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "src"], capture_output=True, text=True)
+    except (OSError, subprocess.CalledProcessError):
+        return "?"
+    return commit + ("-dirty" if dirty.stdout.strip() else "")
+
+
 def run_summary(row: dict[str, Any]) -> dict[str, Any]:
     """What one measurement of a size found, kept beside later ones to state the spread."""
-    keys = ("measured", "wall_seconds", "slowest_table_seconds", "median_table_seconds")
+    keys = ("measured", "code", "wall_seconds", "slowest_table_seconds", "median_table_seconds")
     summary = {key: row.get(key) for key in keys}
     summary["wall_over_floor"] = row.get("wall_over_floor")
     summary["slowest_over_median"] = row.get("slowest_over_median")
@@ -409,7 +421,10 @@ def render(rows: list[dict[str, Any]]) -> str:
     lines += ["", "Every run of the same command, for the spread:", ""]
     lines += [spread(row) for row in ordered]
     lines += ["", "Commands:", ""]
-    lines += [f"- {row['tables']} tables ({row['measured']}): `{row['command']}`" for row in ordered]
+    lines += [
+        f"- {row['tables']} tables ({row['measured']}, commit {row.get('code', '?')}): `{row['command']}`"
+        for row in ordered
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -433,6 +448,7 @@ def main() -> int:
              f"--max-calls-per-second {arguments.max_calls_per_second:g}", f"--max-operations {arguments.max_operations}"]
         )  # fmt: skip
         row["measured"] = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+        row["code"] = code_version()
         print(json.dumps(row), flush=True)
         earlier = rows.get(str(tables))
         row["runs"] = (
