@@ -363,7 +363,15 @@ def render(rows: list[dict[str, Any]]) -> str:
             f"| {row['floor_seconds']}: {row['slowest_table_builds_seconds']}, {row['builds_over_cap_seconds']}, "
             f"+{row['read_share_seconds']} | {row['wall_over_floor']} | {row['slowest_over_floor']} "
             f"| {row['wall_over_slowest']} "
-            + (f"| {row['wall_seconds'] / alone['wall_seconds']:.4f} " if alone else "")
+            + (
+                (
+                    f"| {row['wall_seconds'] / alone['wall_seconds']:.4f} "
+                    if row["build_seconds"] == alone["build_seconds"]
+                    else "| — "
+                )
+                if alone
+                else ""
+            )
             + f"| {row['longest_gap_between_looks_seconds']} |"
         )
     lines += [
@@ -413,7 +421,7 @@ def render(rows: list[dict[str, Any]]) -> str:
             f"on average)."
             + (
                 f" More tables than --max-operations: the {row['tables'] * row['indexes_per_table']} builds ran "
-                f"in waves of at most {row['max_operations']}, the tables with the most work left first."
+                f"in waves of at most {row['max_operations']}."
                 if row["tables"] > row["max_operations"]
                 else ""
             )
@@ -423,6 +431,7 @@ def render(rows: list[dict[str, Any]]) -> str:
     lines += ["", "Commands:", ""]
     lines += [
         f"- {row['tables']} tables ({row['measured']}, commit {row.get('code', '?')}): `{row['command']}`"
+        + (f" {row['note']}" if row.get("note") else "")
         for row in ordered
     ]
     return "\n".join(lines) + "\n"
