@@ -7,8 +7,10 @@ local endpoint, every table getting two new indexes.
 Each size is measured once and merged into docs/many-tables.json, from which
 docs/many-tables.md is rewritten. Reported per size:
 
-- wall time of the `multigsi apply` process, the slowest table's own time (its loop's
-  elapsed, from --json) and their ratio; also when the tables started their first build
+- wall time of the `multigsi apply` process, each table's own time (its loop's elapsed,
+  from --json: median and max), the floor for the run (the slowest table's builds, Σ
+  build-seconds / --max-operations, the read-share term) and the ratios to it, the longest
+  gap between two looks at one table while it had work in flight; also when the tables started their first build
   (the spread between the first and the last, seen by the endpoint);
 - control-plane calls seen by the endpoint: in total, per second on average, and the most
   in any one-second window, against --max-calls-per-second;
@@ -23,10 +25,13 @@ from __future__ import annotations
 import argparse
 import bisect
 import datetime
+import io
+import itertools
 import json
 import os
 import platform
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -46,19 +51,34 @@ MULTIGSI = [sys.executable, "-m", "multigsi.cli"]
 
 
 class CountingApp:
-    """WSGI middleware in front of the endpoint: when each request arrived, and what it was."""
+    """WSGI middleware in front of the endpoint: when each request arrived, and what it was
+    (and, for DescribeTable, which table it looked at)."""
 
     def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
         self.app = app
         self.recording = False
         self.arrivals: list[tuple[float, str]] = []
+        self.looks: list[tuple[float, str]] = []  # (when, table) of every DescribeTable
         self.lock = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if self.recording:
+            at = time.monotonic()
             target = environ.get("HTTP_X_AMZ_TARGET", "") or environ.get("PATH_INFO", "")
+            operation = target.rsplit(".", 1)[-1]
+            table = None
+            if operation == "DescribeTable":
+                length = int(environ.get("CONTENT_LENGTH") or 0)
+                body = environ["wsgi.input"].read(length)
+                environ["wsgi.input"] = io.BytesIO(body)
+                try:
+                    table = json.loads(body).get("TableName")
+                except ValueError:
+                    table = None
             with self.lock:
-                self.arrivals.append((time.monotonic(), target.rsplit(".", 1)[-1]))
+                self.arrivals.append((at, operation))
+                if table is not None:
+                    self.looks.append((at, table))
         return self.app(environ, start_response)
 
 
@@ -184,23 +204,36 @@ def summarise(
     starts: dict[tuple[str, str], float] = {}
     intervals = []
     first_start: dict[str, float] = {}
+    spans: dict[str, list[tuple[float, float]]] = {}  # each table's operations, start to end
     for event in sorted(events, key=lambda item: item.at):
         if event.kind == "started":
             starts[(event.table, event.index)] = event.at
             first_start.setdefault(event.table, event.at)
         elif event.kind == "finished" and (event.table, event.index) in starts:
-            intervals.append((starts.pop((event.table, event.index)), event.at))
+            begun = starts.pop((event.table, event.index))
+            intervals.append((begun, event.at))
+            spans.setdefault(event.table, []).append((begun, event.at))
     intervals.extend((start, float("inf")) for start in starts.values())
     span = (arrivals[-1] - arrivals[0]) if len(arrivals) > 1 else wall
+    floor = run_floor(spans, tables, calls_per_second, max_operations)
+    gap, gap_table = longest_gap(counter.looks, spans)
+    slowest = max(elapsed)
+    median = statistics.median(elapsed)
     return {
         "tables": tables,
         "indexes_per_table": INDEXES_PER_TABLE,
         "build_seconds": build_seconds,
         "converged": converged,
         "wall_seconds": round(wall, 2),
-        "slowest_table_seconds": max(elapsed),
-        "median_table_seconds": sorted(elapsed)[len(elapsed) // 2],
-        "wall_over_slowest": round(wall / max(elapsed), 4),
+        "slowest_table_seconds": slowest,
+        "median_table_seconds": round(median, 2),
+        "slowest_over_median": round(slowest / median, 4),
+        "wall_over_slowest": round(wall / slowest, 4),
+        **floor,
+        "wall_over_floor": round(wall / floor["floor_seconds"], 4),
+        "slowest_over_floor": round(slowest / floor["floor_seconds"], 4),
+        "longest_gap_between_looks_seconds": round(gap, 2),
+        "longest_gap_table": gap_table,
         "first_build_start_spread_seconds": round(max(first_start.values()) - min(first_start.values()), 2),
         "calls": len(arrivals),
         "calls_by_operation": kinds,
@@ -216,7 +249,86 @@ def summarise(
     }
 
 
+def run_floor(
+    spans: dict[str, list[tuple[float, float]]], tables: int, calls_per_second: float, max_operations: int
+) -> dict[str, float]:
+    """The floor for the run, from the builds' own durations as the endpoint ran them: no
+    run ends before its slowest table's builds one after another, nor before every build
+    has had its turn in the operation slots (Σ build-seconds / cap); and when each table
+    gets fewer than one read a second, each step's end is seen later than a table alone
+    would see it, by half the difference between a share and a second on average (a
+    share: the budget less the engine's 10 % reserve, divided among the tables)."""
+    alone = max((sum(end - start for start, end in table) for table in spans.values()), default=0.0)
+    total = sum(end - start for table in spans.values() for start, end in table)
+    steps = max((len(table) for table in spans.values()), default=0)
+    share_interval = max(1.0, min(tables, max_operations) / (calls_per_second * 0.9))
+    read_share = steps * (share_interval - 1.0) / 2  # beyond a table alone's one read a second
+    return {
+        "slowest_table_builds_seconds": round(alone, 2),
+        "builds_over_cap_seconds": round(total / max_operations, 2),
+        "read_share_seconds": round(read_share, 2),
+        "floor_seconds": round(max(alone, total / max_operations) + read_share, 2),
+    }
+
+
+def longest_gap(
+    looks: list[tuple[float, str]], spans: dict[str, list[tuple[float, float]]]
+) -> tuple[float, str | None]:
+    """The longest time between two DescribeTables of one table while one of its index
+    operations was in flight (from the look before the gap, seen by the endpoint)."""
+    by_table: dict[str, list[float]] = {}
+    for at, table in looks:
+        by_table.setdefault(table, []).append(at)
+    best, where = 0.0, None
+    for table, times in by_table.items():
+        times.sort()
+        flying = spans.get(table, [])
+        for before, after in itertools.pairwise(times):
+            if any(start <= before <= end for start, end in flying) and after - before > best:
+                best, where = after - before, table
+    return best, where
+
+
+def code_version() -> str:
+    """The commit measured (with ``-dirty`` when the work tree has changes), or ``?``."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "src"], capture_output=True, text=True)
+    except (OSError, subprocess.CalledProcessError):
+        return "?"
+    return commit + ("-dirty" if dirty.stdout.strip() else "")
+
+
+def run_summary(row: dict[str, Any]) -> dict[str, Any]:
+    """What one measurement of a size found, kept beside later ones to state the spread."""
+    keys = ("measured", "code", "wall_seconds", "slowest_table_seconds", "median_table_seconds")
+    summary = {key: row.get(key) for key in keys}
+    summary["wall_over_floor"] = row.get("wall_over_floor")
+    summary["slowest_over_median"] = row.get("slowest_over_median")
+    return summary
+
+
+def spread(row: dict[str, Any]) -> str:
+    runs = row.get("runs", [])
+    if len(runs) < 2:
+        return f"- {row['tables']} tables: measured once."
+
+    def between(key: str) -> str:
+        values = [run[key] for run in runs if run.get(key) is not None]
+        return f"{min(values):g} to {max(values):g}" if values else "?"
+
+    return (
+        f"- {row['tables']} tables, {len(runs)} runs (the table shows the last): wall {between('wall_seconds')} s, "
+        f"slowest table {between('slowest_table_seconds')} s, median {between('median_table_seconds')} s, "
+        f"wall / floor {between('wall_over_floor')}, max / median {between('slowest_over_median')}."
+    )
+
+
 def render(rows: list[dict[str, Any]]) -> str:
+    ordered = sorted(rows, key=lambda item: item["tables"])
+    alone = next((row for row in ordered if row["tables"] == 1), None)
     lines = [
         "# Many tables at once",
         "",
@@ -224,17 +336,57 @@ def render(rows: list[dict[str, Any]]) -> str:
         "the benchmark's process), every table getting two new indexes, with the default",
         "`--max-calls-per-second` and `--max-operations` unless the command below says otherwise.",
         f"Measured on {platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} cores",
-        "shared with other work while measured. Each row's command is listed under the table.",
+        "shared with other work while measured. Each row's command is listed under the tables.",
         "",
-        "| tables | build (s) | converged | wall (s) | slowest table (s) | wall / slowest | first builds started within (s) | calls | calls/s mean | most calls in 1 s (budget) | ops in flight peak (cap) | CLI peak RSS (MB) | CPU s CLI / endpoint |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "## Against the floor",
+        "",
+        "The floor is what no scheduler could beat with these builds, from their own durations as",
+        "the endpoint ran them (each build of the local endpoint takes its `--build-seconds` plus a",
+        "random extra of up to a quarter): max(the slowest table's builds one after another,",
+        "Σ build-seconds / `--max-operations`) plus the read-share term: per step, half of what a",
+        "share exceeds one second (a share: the seconds between a table's looks when the budget,",
+        "less the engine's 10 % reserve for UpdateTable and progress reads, is divided among the",
+        "tables that can hold a slot; a table alone looks once a second, or more often near its",
+        "estimated end). The longest gap is between two DescribeTables of one table",
+        "while one of its index operations was in flight, seen by the endpoint.",
+        "",
+        "| tables | build (s) | converged | wall (s) | per-table elapsed median / max (s) | max / median "
+        "| floor (s): slowest's builds, Σ/cap, read share | wall / floor | slowest / floor | wall / slowest "
+        + ("| wall / one table alone " if alone else "")
+        + "| longest gap between looks (s) |",
+        "|---|---|---|---|---|---|---|---|---|---|" + ("---|" if alone else "") + "---|",
     ]
-    for row in sorted(rows, key=lambda item: item["tables"]):
+    for row in ordered:
         lines.append(
             f"| {row['tables']} | {row['build_seconds']:g} | {row['converged']} | {row['wall_seconds']} "
-            f"| {row['slowest_table_seconds']} | {row['wall_over_slowest']} "
-            f"| {row['first_build_start_spread_seconds']} | {row['calls']} | {row['calls_per_second_mean']} "
+            f"| {row['median_table_seconds']} / {row['slowest_table_seconds']} | {row['slowest_over_median']} "
+            f"| {row['floor_seconds']}: {row['slowest_table_builds_seconds']}, {row['builds_over_cap_seconds']}, "
+            f"+{row['read_share_seconds']} | {row['wall_over_floor']} | {row['slowest_over_floor']} "
+            f"| {row['wall_over_slowest']} "
+            + (
+                (
+                    f"| {row['wall_seconds'] / alone['wall_seconds']:.4f} "
+                    if row["build_seconds"] == alone["build_seconds"]
+                    else "| — "
+                )
+                if alone
+                else ""
+            )
+            + f"| {row['longest_gap_between_looks_seconds']} |"
+        )
+    lines += [
+        "",
+        "## The control plane",
+        "",
+        "| tables | calls | by operation | calls/s mean | most calls in 1 s (budget) | first builds started within (s) | ops in flight peak (cap) | CLI peak RSS (MB) | CPU s CLI / endpoint |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in ordered:
+        kinds = ", ".join(f"{kind} {count}" for kind, count in sorted(row["calls_by_operation"].items()))
+        lines.append(
+            f"| {row['tables']} | {row['calls']} | {kinds} | {row['calls_per_second_mean']} "
             f"| {row['calls_in_busiest_second']} ({row['max_calls_per_second']:g}) "
+            f"| {row['first_build_start_spread_seconds']} "
             f"| {row['operations_in_flight_peak']} ({row['max_operations']}) | {row['cli_peak_rss_mb']} "
             f"| {row['cli_cpu_seconds']} / {row['endpoint_cpu_seconds']} |"
         )
@@ -242,47 +394,45 @@ def render(rows: list[dict[str, Any]]) -> str:
         "",
         "Calls are every request the endpoint received while `apply` ran (DescribeTable, UpdateTable",
         "and the CloudWatch progress reads), including the plan's reads before any change.",
-        "The slowest table's time is its own loop's (`elapsed` in `--json`); wall time is the whole",
+        "Per-table elapsed is each table's own loop's (`elapsed` in `--json`); wall time is the whole",
         "process, start-up and the plan's reads of every table included. Operations in flight are",
-        "counted by the endpoint from each index operation's start to its end.",
+        "counted by the endpoint from each index operation's start to its end. `apply --json`",
+        "reports the same bound from the loop's side under `fleet` (its build-seconds are from each",
+        "step to the last look still showing it in flight, a lower bound of each build).",
         "",
         '"Most calls in 1 s" is what the endpoint saw, timestamped when its handler got to each',
         "request; the CLI's own count of calls it let through in any one second is",
-        "`busiest_second_calls` in its `--json` (figures below). The endpoint runs in a busy process,",
+        "`busiest_second_calls` in its `--json` (below). The endpoint runs in a busy process,",
         "so requests sent 20 ms apart can reach its handler closer together than that.",
         "",
-        "Where the time outside the slowest table goes, and what bounded each run:",
+        "What bounded each run:",
         "",
     ]
-    for row in sorted(rows, key=lambda item: item["tables"]):
+    for row in ordered:
         cli = row["cli_report"]
         overhead = row["wall_seconds"] - row["slowest_table_seconds"]
-        reads = row["tables"] / row["max_calls_per_second"]
         saturated = row["calls_per_second_mean"] >= 0.85 * row["max_calls_per_second"]
         lines.append(
-            f"- {row['tables']} tables: wall minus slowest = {overhead:.1f} s (process start-up, and the plan "
-            f"reading every table first: {row['tables']} reads at {row['max_calls_per_second']:g}/s = "
-            f"{reads:.1f} s at least); the CLI let through at most {cli.get('busiest_second_calls', '?')} "
-            f"calls in any second, {cli.get('throttled', 0)} throttled, peak {cli.get('peak_operations_in_flight')} "
-            f"operations held; budget {'saturated' if saturated else 'not saturated'} "
-            f"({row['calls_per_second_mean']} calls/s on average); CPU seconds: CLI {row['cli_cpu_seconds']}, "
-            f"endpoint {row['endpoint_cpu_seconds']} over {row['wall_seconds']} s."
+            f"- {row['tables']} tables: wall minus slowest = {overhead:.1f} s (process start-up and the plan "
+            f"reading every table first, {row['tables']} reads at {row['max_calls_per_second']:g}/s at least); "
+            f"the CLI let through at most {cli.get('busiest_second_calls', '?')} calls in any second, "
+            f"{cli.get('throttled', 0)} throttled, peak {cli.get('peak_operations_in_flight')} operations held; "
+            f"budget {'saturated' if saturated else 'not saturated'} ({row['calls_per_second_mean']} calls/s "
+            f"on average)."
             + (
                 f" More tables than --max-operations: the {row['tables'] * row['indexes_per_table']} builds ran "
-                f"in waves of at most {row['max_operations']}, so every table spent part of its time queued "
-                "for a slot, and the slowest table's time is close to the wall time by construction."
+                f"in waves of at most {row['max_operations']}."
                 if row["tables"] > row["max_operations"]
                 else ""
             )
         )
+    lines += ["", "Every run of the same command, for the spread:", ""]
+    lines += [spread(row) for row in ordered]
+    lines += ["", "Commands:", ""]
     lines += [
-        "",
-        "Commands:",
-        "",
-    ]
-    lines += [
-        f"- {row['tables']} tables ({row['measured']}): `{row['command']}`"
-        for row in sorted(rows, key=lambda item: item["tables"])
+        f"- {row['tables']} tables ({row['measured']}, commit {row.get('code', '?')}): `{row['command']}`"
+        + (f" {row['note']}" if row.get("note") else "")
+        for row in ordered
     ]
     return "\n".join(lines) + "\n"
 
@@ -307,7 +457,14 @@ def main() -> int:
              f"--max-calls-per-second {arguments.max_calls_per_second:g}", f"--max-operations {arguments.max_operations}"]
         )  # fmt: skip
         row["measured"] = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+        row["code"] = code_version()
         print(json.dumps(row), flush=True)
+        earlier = rows.get(str(tables))
+        row["runs"] = (
+            earlier.get("runs", [run_summary(earlier)])
+            if earlier is not None and earlier.get("command") == row["command"]
+            else []
+        ) + [run_summary(row)]
         rows[str(tables)] = row
         store.write_text(json.dumps(rows, indent=2) + "\n")
     (arguments.output / "many-tables.md").write_text(render(list(rows.values())))

@@ -208,6 +208,20 @@ def test_apply_reports_every_table_and_what_it_asked_of_the_control_plane(
     assert 0 < plane["busiest_second_calls"] <= 20
     assert plane["peak_operations_in_flight"] == 4
     assert peak(operations(endpoint, names)) <= 4
+    # The bound: 9 builds through 4 slots cannot end before Σ build-seconds / 4, nor before
+    # the slowest table's own build; the run is measured against that floor. Build-seconds
+    # are as the loop saw them (a lower bound: the endpoint's 1 s builds may show in flight
+    # only in the step's own answer, 0 s), so the ratio is checked when there is a floor.
+    fleet = document["fleet"]
+    elapsed = sorted(table["elapsed"] for table in document["tables"])
+    assert fleet["elapsed_max_seconds"] == pytest.approx(elapsed[-1], abs=0.01)
+    assert fleet["elapsed_median_seconds"] == pytest.approx(elapsed[len(elapsed) // 2], abs=0.01)
+    assert fleet["floor_seconds"] >= fleet["build_seconds_total"] / 4 >= 0
+    assert fleet["floor_seconds"] >= fleet["slowest_table_builds_seconds"] >= 0
+    assert fleet["floor_seconds"] == 0 or fleet["slowest_over_floor"] >= 1.0
+    assert fleet["calls_by_operation"]["UpdateTable"] == 9
+    assert sum(fleet["calls_by_operation"].values()) == plane["calls"]
+    assert 0 < fleet["longest_gap_between_looks_seconds"] < 30
 
 
 @pytest.mark.parametrize(

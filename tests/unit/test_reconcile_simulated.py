@@ -193,3 +193,53 @@ def test_reads_held_in_a_queue_longer_than_a_fresh_read_still_let_the_first_crea
     first = next(n for n, e in enumerate(events) if e.kind == "started")
     reads = [e.at for e in events[:first] if e.kind == "describe"]
     assert len(reads) == 2, "the first look, then one look asked for after the pause"
+
+
+def test_a_run_starts_from_the_plans_read_and_still_sends_its_first_create_on_a_fresh_one() -> None:
+    """The CLI has read every table to plan: the loop starts from that look (one read
+    fewer per table), pauses at random and sends the first create on the read after it."""
+    clock, client = simulated([30.0, 30.0])
+    spec = spec_for("sim", 2)
+    planned, _ = Reconciler(client, clock=clock).plan(spec, Ownership.everything())
+    clock.sleep(5.0)  # the other tables' plan reads, the confirmation
+    before = len(client.plane.events)
+    result = Reconciler(client, clock=clock).apply(spec, Ownership.everything(), first_look=planned)
+    assert result.converged
+    events = client.plane.events[before:]
+    first = next(n for n, e in enumerate(events) if e.kind == "started")
+    reads = [e.at for e in events[:first] if e.kind == "describe"]
+    assert len(reads) == 1, "only the read after the pause"
+    assert 0 < reads[0] - 5.0 <= CONTENTION_JITTER and reads[0] == events[first].at
+
+    # A look another actor has made stale (its create started since) is never acted on.
+    clock, client = simulated([30.0, 30.0])
+    planned, _ = Reconciler(client, clock=clock).plan(spec, Ownership.everything())
+    client.update_table(
+        TableName="sim",
+        AttributeDefinitions=[{"AttributeName": "theirs", "AttributeType": "S"}],
+        GlobalSecondaryIndexUpdates=[
+            {
+                "Create": {
+                    "IndexName": "theirs",
+                    "KeySchema": [{"AttributeName": "theirs", "KeyType": "HASH"}],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            }
+        ],
+    )
+    result = Reconciler(client, clock=clock).apply(spec, Ownership.listed_only(), first_look=planned)
+    assert result.converged
+    assert not [e for e in client.plane.events if e.kind == "refused"]
+
+
+def test_the_answer_to_a_step_is_its_own_look_so_no_read_follows_it_at_once() -> None:
+    """UpdateTable answers with the table right after the step (the new index CREATING): the
+    loop waits on that, and its next read comes a phase later, not in the same instant."""
+    clock, client = simulated([120.0, 90.0, 60.0])
+    result = Reconciler(client, clock=clock).apply(spec_for("sim", 3), Ownership.everything())
+    assert result.converged and len(result.steps_issued) == 3
+    events = client.plane.events
+    for position, event in enumerate(events):
+        if event.kind == "started":
+            following = [e for e in events[position + 1 :] if e.kind == "describe"]
+            assert following and following[0].at > event.at

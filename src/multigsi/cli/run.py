@@ -20,7 +20,7 @@ from multigsi.cli.failures import where
 from multigsi.cli.options import AwsTarget
 from multigsi.cli.progress import ProgressView
 from multigsi.engine.clock import SystemClock
-from multigsi.engine.fleet.account import DEFAULT_CALLS_PER_SECOND, AccountLimits
+from multigsi.engine.fleet.account import DEFAULT_CALLS_PER_SECOND, RESERVE, AccountLimits
 from multigsi.engine.fleet.many import apply_tables
 from multigsi.engine.fleet.slots import DEFAULT_MAX_OPERATIONS
 from multigsi.engine.ownership.record import owners_of
@@ -59,10 +59,12 @@ def reconcilers(
     steps = limits.wrap(steps)
     limits.attach(cloudwatch)
     clock = SystemClock(interrupt)
-    progress = CloudWatchProgress(cloudwatch, clock)
+    progress = limits.progress(CloudWatchProgress(cloudwatch, clock))
 
     def make(spec: TableSpec) -> Reconciler:
-        reconciler = Reconciler(dynamodb, clock=clock, progress=progress, step_client=steps)
+        reconciler = Reconciler(
+            dynamodb, clock=clock, progress=progress, step_client=steps, policy=limits.policy()
+        )
         if observer is not None:
             reconciler.observer = observer
         return reconciler
@@ -147,15 +149,28 @@ def execute_apply(
     previous = signal.signal(signal.SIGINT, lambda *_: interrupt.set())
     view = ProgressView(out, [plan for _, plan in plans])
     make = reconcilers(target, None if as_json else view.observe, interrupt, limits)
+    looks = [live for live, _ in plans]  # each loop starts from the plan's read when it can
     try:
         if as_json:
             results = apply_tables(
-                make, specs, ownership, deadline=deadline, interrupt=interrupt, limits=limits
+                make,
+                specs,
+                ownership,
+                deadline=deadline,
+                interrupt=interrupt,
+                limits=limits,
+                first_looks=looks,
             )
         else:
             with Live(view, console=out, refresh_per_second=4, transient=True):
                 results = apply_tables(
-                    make, specs, ownership, deadline=deadline, interrupt=interrupt, limits=limits
+                    make,
+                    specs,
+                    ownership,
+                    deadline=deadline,
+                    interrupt=interrupt,
+                    limits=limits,
+                    first_looks=looks,
                 )
     finally:
         signal.signal(signal.SIGINT, previous)
@@ -223,6 +238,7 @@ def report(
         document: dict[str, Any] = {"tables": documents}
         if limits is not None:
             document["control_plane"] = control_plane_json(limits)
+            document["fleet"] = fleet_json(results, limits)
         click.echo(json.dumps(document, indent=2))
     return code
 
@@ -237,6 +253,43 @@ def control_plane_json(limits: AccountLimits) -> dict[str, Any]:
         "max_operations": limits.slots.limit,
         "peak_operations_in_flight": limits.slots.peak,
         "operations_refused_by_account": limits.slots.refusals,
+    }
+
+
+def fleet_json(results: list[ApplyResult | Exception], limits: AccountLimits) -> dict[str, Any]:
+    """How the run compares with its floor, for --json (docs/many-tables.md explains it).
+
+    The floor: no run can end before its slowest table's own builds, nor before every
+    build has had its turn in the operation slots (Σ build-seconds / cap); and each of the
+    slowest table's steps is seen later than a table alone would see it when the budget
+    gives each table fewer than one read a second. Build-seconds are as the loop saw them, from
+    the step to the last look still showing it in flight: a lower bound of each build.
+    The read-share term is what sharing adds: half of what a share exceeds a second, per
+    step (a table alone looks once a second)."""
+    elapsed = sorted(result.elapsed for result in results if isinstance(result, ApplyResult))
+    builds = limits.build_seconds
+    slowest_alone = max((sum(seconds) for seconds in builds.values()), default=0.0)
+    total = sum(sum(seconds) for seconds in builds.values())
+    steps = max((len(seconds) for seconds in builds.values()), default=0)
+    reading = min(len(results), limits.slots.limit)  # tables queued for a slot do not read
+    share_interval = max(1.0, reading / (limits.budget.max_rate * (1.0 - RESERVE)))
+    read_share = steps * (share_interval - 1.0) / 2  # beyond a table alone's one read a second
+    floor = max(slowest_alone, total / limits.slots.limit) + read_share
+    slowest = elapsed[-1] if elapsed else 0.0
+    median = elapsed[len(elapsed) // 2] if elapsed else 0.0
+    return {
+        "tables": len(results),
+        "elapsed_median_seconds": round(median, 2),
+        "elapsed_max_seconds": round(slowest, 2),
+        "max_over_median": round(slowest / median, 4) if median else None,
+        "slowest_table_builds_seconds": round(slowest_alone, 2),
+        "build_seconds_total": round(total, 2),
+        "read_share_seconds": round(read_share, 2),
+        "floor_seconds": round(floor, 2),
+        "slowest_over_floor": round(slowest / floor, 4) if floor else None,
+        "longest_gap_between_looks_seconds": round(limits.longest_gap, 2),
+        "longest_gap_table": limits.longest_gap_table,
+        "calls_by_operation": dict(sorted(limits.calls.items())),
     }
 
 

@@ -33,6 +33,13 @@ and is never worse than steady one-second polling. The design, from first princi
   and the loop's jitter before a first step), so tables never poll in lockstep; without
   reads in hand it is 1 s, exactly plain polling's.
 
+Many tables sharing one call budget (``share``): when the budget cannot give every table in
+flight a read a second, a table's budget is its share (reads per second), and every rule
+above holds with that rate in place of one a second: steady polling becomes one look per
+share, the bank is earned at the share's rate and spent where this table's end is likely.
+The tables together then ask for what the budget can grant, so no read queues long behind
+the others', and no table goes longer than about one share without a look.
+
 What this cannot do, at one read a second: beat 0.5 s at p50 without information, or reach
 a 0.25 s p50 (a 0.5 s gap) over a window wider than the bank (at most half the allocation
 time in reads). The benchmark measures both (docs/benchmarks.md, "The wait policy"), and
@@ -43,6 +50,7 @@ polling on lag p95.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from typing import Protocol
 
 from multigsi.engine.progress import Estimate
@@ -76,8 +84,12 @@ class MultigsiWaitPolicy:
 
     confirmations = 1
 
-    def __init__(self, rng: random.Random | None = None) -> None:
+    def __init__(self, rng: random.Random | None = None, share: Callable[[], float] | None = None) -> None:
+        """``share``: this table's reads per second now, when it shares a budget with others
+        (at most BUDGET counts)."""
         self.rng = rng or random.Random()
+        self.share = share
+        self._budget = BUDGET
         self._bank = 0.0  # reads in hand: seconds waited (all waits) minus polls made
         self._last = 0.0  # `waited` at the previous call of this wait
         self._first = True  # the next interval is the first of its wait
@@ -87,26 +99,34 @@ class MultigsiWaitPolicy:
         """Reads earned and not yet spent (never negative once a poll is paid for)."""
         return self._bank
 
+    @property
+    def poll_interval(self) -> float:
+        """Steady polling at this table's budget: one look a second, or one per share."""
+        return 1.0 / self._budget
+
     def interval(self, waited: float, estimate: Estimate | None, *, allocating: bool = False) -> float:
         if waited <= 0.0 or waited < self._last:  # a new wait: this call follows the step's own read
             self._last, self._first = 0.0, True
         else:  # this call follows a poll: earn the time since the last one, pay for the poll
-            self._bank += BUDGET * (waited - self._last) - 1.0
+            self._bank += self._budget * (waited - self._last) - 1.0
             self._last, self._first = waited, False
+        if self.share is not None:
+            self._budget = max(1e-3, min(BUDGET, self.share()))
         return max(self._earliest(), self._wanted(estimate, allocating))
 
     def _earliest(self) -> float:
-        """The next poll may not overdraw the budget: bank + BUDGET * interval - 1 ≥ 0."""
-        return max(0.0, (1.0 - self._bank) / BUDGET)
+        """The next poll may not overdraw the budget: bank + budget * interval - 1 ≥ 0."""
+        return max(0.0, (1.0 - self._bank) / self._budget)
 
     def _wanted(self, estimate: Estimate | None, allocating: bool) -> float:
         if allocating:
             # Nothing can end before backfilling starts: poll slowly, bank the difference.
-            return ALLOCATING_POLL_INTERVAL * self.rng.uniform(1 - JITTER, 1 + JITTER)
+            slow = max(ALLOCATING_POLL_INTERVAL, self.poll_interval)
+            return slow * self.rng.uniform(1 - JITTER, 1 + JITTER)
         if self._first:
             # A phase inside [0, 1 s): tables that stepped together drift apart at once, and
             # an operation that ends early is seen as soon as steady polling would (or sooner).
-            return POLL_INTERVAL * self.rng.random()
+            return self.poll_interval * self.rng.random()
         lindy = max(SPEND_HORIZON, LINDY * self._last)  # as long again as it has lasted
         if estimate is None:
             return self._spend_over(lindy)
@@ -114,13 +134,13 @@ class MultigsiWaitPolicy:
         if closes < 0:  # contradicted: overdue, the end is close whatever the estimate said
             return self._spend_over(SPEND_HORIZON)
         if opens > 0:
-            return POLL_INTERVAL  # before the window: still every second (a build may fail)
+            return self.poll_interval  # before the window: still every second (a build may fail)
         return self._spend_over(min(closes, lindy))  # inside the window
 
     def _spend_over(self, horizon: float) -> float:
         """The interval that spends the bank evenly over ``horizon`` seconds, on top of the
         budget earned meanwhile: never slower than steady polling, never faster than NEAR."""
         if horizon <= 0 or self._bank <= 0:
-            return POLL_INTERVAL
-        spread_out = horizon / (self._bank + BUDGET * horizon)
-        return min(POLL_INTERVAL, max(NEAR_POLL_INTERVAL, spread_out))
+            return self.poll_interval
+        spread_out = horizon / (self._bank + self._budget * horizon)
+        return min(self.poll_interval, max(NEAR_POLL_INTERVAL, spread_out))

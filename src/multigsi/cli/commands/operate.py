@@ -92,7 +92,7 @@ def plan(
     show_default=True,
     metavar="N",
     help="Index creates/deletes/updates in flight at once across all tables (DynamoDB allows 500 "
-    "table operations per account). Tables beyond it queue, first come first served.",
+    "table operations per account). Tables beyond it queue, the most builds left first.",
 )
 @click.option(
     "--force",

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from multigsi.engine.fleet.account import AccountLimits
 from multigsi.engine.ownership.scope import Ownership
 from multigsi.engine.reconcile import ApplyResult, Event, Observer, Reconciler
+from multigsi.model.live import LiveTable
 from multigsi.model.table import TableSpec
 
 # Enough for botocore's deepest call chains with a wide margin (the default is 8 MiB of
@@ -32,11 +33,14 @@ def apply_tables(
     deadline: float | None = None,
     interrupt: threading.Event | None = None,
     limits: AccountLimits | None = None,
+    first_looks: Sequence[LiveTable | None] | None = None,
 ) -> list[ApplyResult | Exception]:
     """Apply every spec; one table's failure does not stop the others. Results are in
     the order of ``specs``; a failed table's entry is its exception. ``limits``, when
     given, is the one its reconcilers' clients were wrapped with: each loop's thread is
-    bound to its table and its observations tell the budget how urgent the table is."""
+    bound to its table and its observations tell the budget how urgent the table is.
+    ``first_looks``, in the order of ``specs``: each table as the plan's read showed it,
+    for the loop to start from (see :meth:`Reconciler.apply`)."""
     results: list[ApplyResult | Exception] = [RuntimeError("not run")] * len(specs)
 
     def run(position: int, spec: TableSpec) -> None:
@@ -46,7 +50,10 @@ def apply_tables(
             reconciler = reconciler_for(spec)
             if limits is not None:
                 reconciler.observer = _both(limits.observe, reconciler.observer)
-            results[position] = reconciler.apply(spec, ownership, deadline=deadline, interrupt=interrupt)
+            first = None if first_looks is None else first_looks[position]
+            results[position] = reconciler.apply(
+                spec, ownership, deadline=deadline, interrupt=interrupt, first_look=first
+            )
         except Exception as error:
             results[position] = error
         finally:
