@@ -528,7 +528,7 @@ def test_the_resource_type_backend_builds_through_the_types_own_handlers(lambda_
     """Opting in to the registered type: no function, role or log group in the stack; the
     type's resource with properties its schema accepts; and those properties applied by the
     type's handlers through the registry protocol stand-in against ``multigsi local`` (AWS's
-    registry cannot run here: harness/registry.py stands in for it)."""
+    registry cannot run here: local/cloudformation/resource_type_caller.py stands in for it)."""
     from jsonschema import Draft7Validator
 
     stack = Stack(App(), "Type")

@@ -80,7 +80,7 @@ def test_fifty_tags_list_in_one_page_and_a_fifty_first_is_refused(raw_client: An
 
 
 def test_a_client_following_next_token_ends(raw_client: Any, arn: str) -> None:
-    """The ownership record's own reader (engine/ownership.py) over a table re-tagged many times."""
+    """The ownership record's own reader (engine/ownership/record.py) over a table re-tagged many times."""
     for round_ in range(5):
         raw_client.tag_resource(
             ResourceArn=arn, Tags=[{"Key": f"k{n}", "Value": str(round_)} for n in range(12)]

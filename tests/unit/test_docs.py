@@ -22,11 +22,6 @@ ARCHITECTURE = REPO / "docs" / "architecture.md"
 PAGES = [README, *sorted((REPO / "docs").glob("*.md"))]
 README_MAX_LINES = 200
 
-# While the tree still has the layout from before issue 21 (src/multigsi/spec/), the docs
-# already name the new paths (docs/architecture.md): references into src/multigsi and to
-# multigsi.* modules that do not exist yet are reported by a skip, not a failure. Once
-# spec/ is gone every reference must resolve.
-OLD_LAYOUT = (PACKAGE / "spec").is_dir()
 
 FENCE = re.compile(r"^(```|~~~)(.*)$")
 LINK = re.compile(r"!?\[(?:[^\[\]]|\[[^\]]*\])*\]\(\s*<?([^)\s>]*)>?(?:\s+\"[^\"]*\")?\s*\)")
@@ -150,30 +145,25 @@ def module_problem(reference: str) -> str | None:
     return f"`{reference}`: no such module in src/multigsi"
 
 
-def reference_problems() -> tuple[list[str], list[str]]:
-    """(problems, pending): pending are references into src/multigsi that may wait for the
-    issue-21 layout (see OLD_LAYOUT)."""
+def reference_problems() -> list[str]:
+    """Every link, file path and module name in the pages that does not resolve."""
     problems: list[str] = []
-    pending: list[str] = []
     for page in PAGES:
         where = page.relative_to(REPO)
         for line, target in links(page):
             problem = link_problem(page, target)
             if problem:
-                inside = (page.parent / target.partition("#")[0]).resolve()
-                into_package = PACKAGE.resolve() in inside.parents
-                (pending if into_package else problems).append(f"{where}:{line}: {problem}")
+                problems.append(f"{where}:{line}: {problem}")
         for line, span in code_spans(page):
             if MODULE_SPAN.match(span):
                 problem = module_problem(span)
-                if problem:
-                    pending.append(f"{where}:{line}: {problem}")
             elif PATH_SPAN.match(span) and "/" in span:
                 problem = path_problem(span)
-                if problem:
-                    new_path = span.startswith("src/multigsi/") or not (REPO / span.split("/", 1)[0]).is_dir()
-                    (pending if new_path else problems).append(f"{where}:{line}: {problem}")
-    return problems, pending
+            else:
+                problem = None
+            if problem:
+                problems.append(f"{where}:{line}: {problem}")
+    return problems
 
 
 def test_readme_is_a_front_page() -> None:
@@ -182,11 +172,7 @@ def test_readme_is_a_front_page() -> None:
 
 
 def test_every_link_and_file_reference_resolves() -> None:
-    problems, pending = reference_problems()
-    assert problems == []
-    if pending and OLD_LAYOUT:
-        pytest.skip("references waiting for the issue-21 layout: " + "; ".join(pending))
-    assert pending == []
+    assert reference_problems() == []
 
 
 def test_every_docs_page_is_linked_from_the_readme_or_another_page() -> None:
@@ -366,8 +352,6 @@ def test_import_rules_name_real_packages() -> None:
         if not (PACKAGE / package.replace(".", "/")).is_dir()
         and not (PACKAGE / (package.replace(".", "/") + ".py")).exists()
     ]
-    if missing and OLD_LAYOUT:
-        pytest.skip(f"packages waiting for the issue-21 layout: {missing}")
     assert missing == []
 
 

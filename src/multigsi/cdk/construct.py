@@ -4,7 +4,7 @@
 synthesize) refuses more than one index add or delete per stack update. This construct
 lists the indexes on a ``Custom::MultiGsi`` resource instead, served by the stack's one
 provider function (``multigsi.cdk.provider``), which applies them one at a time with the
-same engine as the CLI. Its semantics are the custom resource's (README, "CloudFormation
+same engine as the CLI. Its semantics are the custom resource's (docs/custom-resource.md, "CloudFormation
 custom resource"): it deletes only indexes it created, adopts and never deletes indexes
 that existed before, and never touches indexes it does not list.
 
@@ -22,7 +22,7 @@ Options and what they map to:
   ``Multigsi::DynamoDB::GlobalSecondaryIndexes`` type (``multigsi register-type`` once per
   account and region; handlers run up to 36 hours, with the execution role given at
   registration, so the stack gets no function, role or log group). The properties and the
-  ownership rules are the same, so a stack can switch (docs/registry-type.md).
+  ownership rules are the same, so a stack can switch (docs/resource-type.md).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Exit statuses: the one list that the commands return, their --help prints and the
-README repeats (a test keeps the README equal to this).
+cli page repeats (docs/cli.md; a test keeps the page equal to this).
 
 As with Terraform, every error is 1 (a bad option as much as a bad spec), so that 2 from
 ``plan --detailed-exitcode`` can only mean "there are changes".
@@ -45,7 +45,7 @@ MEANINGS: dict[str, tuple[tuple[Exit, str], ...]] = {
 
 
 def exit_lines(command: str) -> list[str]:
-    """One line per status, as printed in --help and in the README."""
+    """One line per status, as printed in --help and in docs/cli.md."""
     return [f"{int(code):<4} {meaning}" for code, meaning in MEANINGS[command]]
 
 

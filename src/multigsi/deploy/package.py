@@ -40,7 +40,7 @@ LOCK_FILE = "lambda-requirements.txt"
 EARLIEST_ZIP_TIME = 315532800  # 1980-01-01T00:00:00Z: the first time a zip entry can hold
 COMMENT_PREFIX = "multigsi-lambda"
 PLATFORM = "manylinux2014_x86_64"  # every pinned wheel is pure Python; pip wants a platform
-# Measured (README, "The Lambda package"): importing the handler from a read-only copy.
+# Measured (docs/custom-resource.md, "The Lambda package"): importing the handler from a read-only copy.
 NO_BYTECODE_COST = "about 0.6 s more per cold start than with bytecode (measured with CPython 3.12)"
 
 

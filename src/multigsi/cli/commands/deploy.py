@@ -258,7 +258,7 @@ def register_type(
             Text(
                 f"Wrote {stackset_template}. Upload the package where the organisation can read it:\n"
                 f"  aws s3 cp {path} s3://BUCKET/{default_key}\n"
-                "then deploy it (docs/registry-type.md, 'Every account of an organisation'):\n"
+                "then deploy it (docs/resource-type.md, 'Every account of an organisation (StackSets)'):\n"
                 f"  aws cloudformation create-stack-set --stack-set-name multigsi-resource-type "
                 f"--template-body file://{stackset_template} --permission-model SERVICE_MANAGED "
                 "--auto-deployment Enabled=true,RetainStacksOnAccountRemoval=false "

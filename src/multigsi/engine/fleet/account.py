@@ -39,7 +39,7 @@ from multigsi.engine.progress import ProgressSource, Sample
 from multigsi.engine.reconcile import STEP_MARGIN, Event, Observed, StepIssued
 from multigsi.engine.waiting import ALLOCATING_POLL_INTERVAL, MultigsiWaitPolicy
 
-DEFAULT_CALLS_PER_SECOND = 50.0  # 2 % of the account's documented 2,500/s: see README
+DEFAULT_CALLS_PER_SECOND = 50.0  # 2 % of the account's documented 2,500/s: see docs/cli.md
 
 # How long (s) a table's next call can wait when tokens are scarce: the due time is the
 # request time plus this.
