@@ -181,7 +181,6 @@ class CustomResourceHandler:
             listed_before=listed_index_names(request.old_properties),
             carried=continuation.created,
         )
-        hop.owner = resource.owner
         try:
             if request.request_type == "Delete":
                 return self._delete(request, hop.workflow, resource)
@@ -370,7 +369,6 @@ class _Hop:
     """What one invocation learns that its answer or hand-off needs."""
 
     changed: bool = False
-    owner: Owner | None = None
     workflow: Workflow | None = None
     created: tuple[str, ...] = ()
     last_in_flight: tuple[str, ...] = ()
