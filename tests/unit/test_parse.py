@@ -69,7 +69,7 @@ def with_index(**changes: Any) -> dict[str, Any]:
         ),
         (
             {**good(), "Extra": 1},
-            "Extra: unknown field; expected one of AttributeDefinitions, BillingMode, GlobalSecondaryIndexes, TableName",
+            "Extra: unknown field; expected one of AttributeDefinitions, BillingMode, GlobalSecondaryIndexes, Replicas, TableName",
         ),
         (
             with_index(IndexName="x" * 256),
@@ -236,3 +236,75 @@ def test_a_list_of_tables_prefixes_paths_and_rejects_repeats() -> None:
     assert "[1].GlobalSecondaryIndexes[0].IndexName: 'ab' must be 3 to 255 characters long" in messages
     assert "table 'orders' appears 2 times" in messages
     assert len(parse_table_specs({"Tables": [good()]})) == 1
+
+
+GLOBAL_TABLE_SPEC = {
+    "TableName": "orders",
+    "AttributeDefinitions": [{"AttributeName": "a", "AttributeType": "S"}],
+    "GlobalSecondaryIndexes": [
+        {
+            "IndexName": "by-a",
+            "KeySchema": [{"AttributeName": "a", "KeyType": "HASH"}],
+            "Projection": {"ProjectionType": "ALL"},
+        }
+    ],
+}
+
+
+def test_replicas_keep_per_index_read_settings_as_the_global_table_writes_them() -> None:
+    spec = parse_table_spec(
+        {
+            **GLOBAL_TABLE_SPEC,
+            "Replicas": [
+                {"Region": "us-east-1", "Tags": [{"Key": "team", "Value": "x"}]},
+                {
+                    "Region": "eu-west-1",
+                    "GlobalSecondaryIndexes": [
+                        {
+                            "IndexName": "by-a",
+                            "ReadProvisionedThroughputSettings": {"ReadCapacityUnits": "7"},
+                            "ContributorInsightsSpecification": {"Enabled": True},
+                        }
+                    ],
+                },
+            ],
+        }
+    )
+    assert [replica.region for replica in spec.replicas] == ["us-east-1", "eu-west-1"]
+    replica = spec.replica("eu-west-1")
+    assert replica is not None and replica.index("by-a") is not None
+    assert replica.index("by-a").read_capacity_units == 7  # type: ignore[union-attr]
+    assert spec.replica("us-east-1").indexes == ()  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("replicas", "expected"),
+    [
+        ([{"Region": "nowhere"}], "Replicas[0].Region: 'nowhere' is not a region name like eu-west-1"),
+        ([{}], "Replicas[0].Region: is required"),
+        (
+            [{"Region": "eu-west-1"}, {"Region": "eu-west-1"}],
+            "Replicas[1].Region: 'eu-west-1' is already listed by Replicas[0]",
+        ),
+        (
+            [{"Region": "eu-west-1", "GlobalSecondaryIndexes": [{"IndexName": "by-b"}]}],
+            "Replicas[0].GlobalSecondaryIndexes[0].IndexName: 'by-b' is not one of this table's "
+            "GlobalSecondaryIndexes",
+        ),
+        (
+            [
+                {
+                    "Region": "eu-west-1",
+                    "GlobalSecondaryIndexes": [
+                        {"IndexName": "by-a", "ReadOnDemandThroughputSettings": {"MaxReadRequestUnits": 0}}
+                    ],
+                }
+            ],
+            "Replicas[0].GlobalSecondaryIndexes[0].ReadOnDemandThroughputSettings.MaxReadRequestUnits: "
+            "must be -1 (no limit) or at least 1",
+        ),
+        ("eu-west-1", "Replicas: expected a list, got str"),
+    ],
+)
+def test_replica_problems_name_their_place(replicas: object, expected: str) -> None:
+    assert expected in problems_of({**GLOBAL_TABLE_SPEC, "Replicas": replicas})

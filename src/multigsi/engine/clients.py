@@ -16,7 +16,9 @@ builds.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
@@ -43,6 +45,39 @@ STEP_CLIENT_CONFIG = CLIENT_CONFIG.merge(NO_RETRIES)
 DEADLINE_STEP_CLIENT_CONFIG = DEADLINE_CLIENT_CONFIG.merge(NO_RETRIES)
 
 
+class Regions:
+    """Read clients in other regions: a global table's replicas are tables of their own,
+    each read in its region (DescribeTable there shows that replica's IndexStatus).
+
+    ``make(service, region)`` builds a client the way the home region's were built (same
+    session, settings and endpoint); each is made once, on first use, and passed through
+    ``prepare`` (a fleet's call budget counts replica reads too). Thread-safe."""
+
+    def __init__(self, make: Callable[[str, str], Any], prepare: Callable[[Any], Any] | None = None) -> None:
+        self._make = make
+        self._prepare = prepare
+        self._made: dict[tuple[str, str], Any] = {}
+        self._lock = threading.Lock()
+
+    def dynamodb(self, region: str) -> Any:
+        return self._client("dynamodb", region)
+
+    def cloudwatch(self, region: str) -> Any:
+        return self._client("cloudwatch", region)
+
+    def prepared(self, prepare: Callable[[Any], Any]) -> Regions:
+        """The same regions with every client passed through ``prepare`` first."""
+        return Regions(self._make, prepare)
+
+    def _client(self, service: str, region: str) -> Any:
+        with self._lock:
+            key = (service, region)
+            if key not in self._made:
+                client = self._make(service, region)
+                self._made[key] = client if self._prepare is None else self._prepare(client)
+            return self._made[key]
+
+
 @dataclass(frozen=True)
 class Clients:
     """Every client the engine and the CloudFormation workflow use, from one session.
@@ -53,6 +88,7 @@ class Clients:
     step: Any  # UpdateTable: no automatic retries
     cloudwatch: Any
     cloudformation: Any  # what a resource's own stack says (ownership hand-back)
+    regions: Regions | None = field(default=None, compare=False)  # a global table's replica regions
 
     @classmethod
     def build(
@@ -66,11 +102,20 @@ class Clients:
         config = DEADLINE_CLIENT_CONFIG if deadline_bound else CLIENT_CONFIG
         step_config = DEADLINE_STEP_CLIENT_CONFIG if deadline_bound else STEP_CLIENT_CONFIG
 
-        def make(name: str, chosen: Config = config) -> Any:
-            return aws_session.client(name, region_name=region, endpoint_url=endpoint_url, config=chosen)
+        lock = threading.Lock()  # a boto3 session makes clients one at a time
+
+        def make(name: str, chosen: Config = config, in_region: str | None = region) -> Any:
+            with lock:
+                return aws_session.client(
+                    name, region_name=in_region, endpoint_url=endpoint_url, config=chosen
+                )
 
         return cls(
-            make("dynamodb"), make("dynamodb", step_config), make("cloudwatch"), make("cloudformation")
+            make("dynamodb"),
+            make("dynamodb", step_config),
+            make("cloudwatch"),
+            make("cloudformation"),
+            Regions(lambda service, other: make(service, config, other)),
         )
 
 

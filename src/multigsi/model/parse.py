@@ -6,6 +6,7 @@ Nothing here talks to AWS; rules that need the live table are in ``multigsi.mode
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Mapping
 from enum import StrEnum
@@ -24,13 +25,15 @@ from multigsi.model.table import (
     Projection,
     ProjectionType,
     ProvisionedThroughput,
+    ReplicaIndexSpec,
+    ReplicaSpec,
     TableSpec,
     WarmThroughput,
 )
 
 _E = TypeVar("_E", bound=StrEnum)
 
-TABLE_FIELDS = {"TableName", "AttributeDefinitions", "GlobalSecondaryIndexes", "BillingMode"}
+TABLE_FIELDS = {"TableName", "AttributeDefinitions", "GlobalSecondaryIndexes", "BillingMode", "Replicas"}
 INDEX_FIELDS = {
     "IndexName",
     "KeySchema",
@@ -41,6 +44,26 @@ INDEX_FIELDS = {
 }
 # Fields CloudFormation allows on a GSI that do not concern index builds: accepted, ignored.
 IGNORED_INDEX_FIELDS = {"ContributorInsightsSpecification"}
+# A replica of AWS::DynamoDB::GlobalTable (ReplicaSpecification): only its per-index read
+# settings concern indexes; the rest is the table's, accepted and ignored.
+REPLICA_FIELDS = {"Region", "GlobalSecondaryIndexes"}
+IGNORED_REPLICA_FIELDS = {
+    "ContributorInsightsSpecification",
+    "DeletionProtectionEnabled",
+    "KinesisStreamSpecification",
+    "PointInTimeRecoverySpecification",
+    "ReadOnDemandThroughputSettings",
+    "ReadProvisionedThroughputSettings",
+    "ReplicaStreamSpecification",
+    "ResourcePolicy",
+    "SSESpecification",
+    "TableClass",
+    "Tags",
+}
+REPLICA_INDEX_FIELDS = {"IndexName", "ReadProvisionedThroughputSettings", "ReadOnDemandThroughputSettings"}
+# Application Auto Scaling's business, not an index build's: accepted, not managed.
+IGNORED_REPLICA_INDEX_FIELDS = {"ContributorInsightsSpecification"}
+REGION_PATTERN = r"[a-z]{2}(-[a-z]+)+-[0-9]+"
 
 
 class _Problems:
@@ -97,6 +120,7 @@ def _parse_table(raw: object, problems: _Problems) -> TableSpec | None:
     definitions = _attribute_definitions(raw.get("AttributeDefinitions"), problems)
     billing_mode = _enum(raw.get("BillingMode"), BillingMode, "BillingMode", problems, required=False)
     indexes = _indexes(raw.get("GlobalSecondaryIndexes"), definitions, problems)
+    replicas = _replicas(raw.get("Replicas"), {index.name for index in indexes}, problems)
     if table_name is None:
         return None
     return TableSpec(
@@ -104,7 +128,107 @@ def _parse_table(raw: object, problems: _Problems) -> TableSpec | None:
         attribute_definitions=tuple(definitions.values()),
         indexes=tuple(indexes),
         billing_mode=billing_mode,
+        replicas=tuple(replicas),
     )
+
+
+def _replicas(raw: object, index_names: set[str], problems: _Problems) -> list[ReplicaSpec]:
+    """``Replicas`` as AWS::DynamoDB::GlobalTable writes it. Only per-index read settings
+    are kept; an index named here must be one of the table's listed indexes."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        problems.add("Replicas", f"expected a list, got {_kind(raw)}")
+        return []
+    replicas: list[ReplicaSpec] = []
+    seen: dict[str, int] = {}
+    for position, item in enumerate(raw):
+        path = f"Replicas[{position}]"
+        if not isinstance(item, Mapping):
+            problems.add(path, f"expected a mapping, got {_kind(item)}")
+            continue
+        _reject_unknown(item, REPLICA_FIELDS | IGNORED_REPLICA_FIELDS, path, problems)
+        region = item.get("Region")
+        if not isinstance(region, str) or not re.fullmatch(REGION_PATTERN, region):
+            problems.add(
+                f"{path}.Region",
+                "is required" if region is None else f"{region!r} is not a region name like eu-west-1",
+            )
+            continue
+        if region in seen:
+            problems.add(f"{path}.Region", f"{region!r} is already listed by Replicas[{seen[region]}]")
+            continue
+        seen[region] = position
+        replicas.append(
+            ReplicaSpec(
+                region, _replica_indexes(item.get("GlobalSecondaryIndexes"), path, index_names, problems)
+            )
+        )
+    return replicas
+
+
+def _replica_indexes(
+    raw: object, replica_path: str, index_names: set[str], problems: _Problems
+) -> tuple[ReplicaIndexSpec, ...]:
+    path = f"{replica_path}.GlobalSecondaryIndexes"
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        problems.add(path, f"expected a list, got {_kind(raw)}")
+        return ()
+    indexes: list[ReplicaIndexSpec] = []
+    for position, item in enumerate(raw):
+        item_path = f"{path}[{position}]"
+        if not isinstance(item, Mapping):
+            problems.add(item_path, f"expected a mapping, got {_kind(item)}")
+            continue
+        _reject_unknown(item, REPLICA_INDEX_FIELDS | IGNORED_REPLICA_INDEX_FIELDS, item_path, problems)
+        name = _name(item.get("IndexName"), f"{item_path}.IndexName", problems)
+        if name is not None and name not in index_names:
+            problems.add(
+                f"{item_path}.IndexName", f"{name!r} is not one of this table's GlobalSecondaryIndexes"
+            )
+            name = None
+        if name is not None and any(index.name == name for index in indexes):
+            problems.add(f"{item_path}.IndexName", f"{name!r} is listed twice for this replica")
+            name = None
+        provisioned = _object(
+            item.get("ReadProvisionedThroughputSettings"),
+            f"{item_path}.ReadProvisionedThroughputSettings",
+            {"ReadCapacityUnits", "ReadCapacityAutoScalingSettings"},
+            problems,
+        )
+        on_demand = _object(
+            item.get("ReadOnDemandThroughputSettings"),
+            f"{item_path}.ReadOnDemandThroughputSettings",
+            {"MaxReadRequestUnits"},
+            problems,
+        )
+        read_units = None
+        if provisioned is not None and provisioned.get("ReadCapacityUnits") is not None:
+            read_units = _integer(
+                provisioned["ReadCapacityUnits"],
+                f"{item_path}.ReadProvisionedThroughputSettings.ReadCapacityUnits",
+                problems,
+                minimum=1,
+            )
+        max_reads = None
+        if on_demand is not None and on_demand.get("MaxReadRequestUnits") is not None:
+            max_reads = _integer(
+                on_demand["MaxReadRequestUnits"],
+                f"{item_path}.ReadOnDemandThroughputSettings.MaxReadRequestUnits",
+                problems,
+                minimum=-1,
+            )
+            if max_reads == 0:
+                problems.add(
+                    f"{item_path}.ReadOnDemandThroughputSettings.MaxReadRequestUnits",
+                    "must be -1 (no limit) or at least 1",
+                )
+                max_reads = None
+        if name is not None:
+            indexes.append(ReplicaIndexSpec(name, read_units, max_reads))
+    return tuple(indexes)
 
 
 def _attribute_definitions(raw: object, problems: _Problems) -> dict[str, AttributeDefinition]:

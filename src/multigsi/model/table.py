@@ -92,6 +92,31 @@ class IndexSpec:
 
 
 @dataclass(frozen=True)
+class ReplicaIndexSpec:
+    """One index's read settings in one replica region, as ``AWS::DynamoDB::GlobalTable``
+    writes them (``Replicas[].GlobalSecondaryIndexes[]``); ``None`` members are not managed.
+    Writes are global (the index's own settings); reads may differ per region."""
+
+    name: str
+    read_capacity_units: int | None = None
+    max_read_request_units: int | None = None
+
+
+@dataclass(frozen=True)
+class ReplicaSpec:
+    """What one replica region of a global table should override for its indexes."""
+
+    region: str
+    indexes: tuple[ReplicaIndexSpec, ...] = ()
+
+    def index(self, name: str) -> ReplicaIndexSpec | None:
+        for index in self.indexes:
+            if index.name == name:
+                return index
+        return None
+
+
+@dataclass(frozen=True)
 class TableSpec:
     """The indexes one table should have.
 
@@ -99,12 +124,21 @@ class TableSpec:
     template also defines the table's own keys); a step sends only what it uses.
     ``billing_mode`` is optional: when given it must match the live table, since
     multigsi changes indexes, never the table's billing mode.
+    ``replicas``: per-region index settings of a global table; replicas not listed keep
+    theirs. Which regions hold replicas is the table's business, never multigsi's.
     """
 
     table_name: str
     attribute_definitions: tuple[AttributeDefinition, ...]
     indexes: tuple[IndexSpec, ...]
     billing_mode: BillingMode | None = None
+    replicas: tuple[ReplicaSpec, ...] = ()
+
+    def replica(self, region: str) -> ReplicaSpec | None:
+        for replica in self.replicas:
+            if replica.region == region:
+                return replica
+        return None
 
     def attribute_type(self, name: str) -> AttributeType | None:
         for definition in self.attribute_definitions:

@@ -33,7 +33,7 @@ from multigsi.cloudformation.custom_resource.event import (
 from multigsi.cloudformation.custom_resource.logs import StructuredLog
 from multigsi.cloudformation.custom_resource.response import FAILED, SUCCESS, Answer, Delivery, ResponseSender
 from multigsi.cloudformation.properties import listed_index_names, properties_spec, service_timeout
-from multigsi.engine.clients import DEADLINE_CLIENT_CONFIG, DEADLINE_STEP_CLIENT_CONFIG, Clients
+from multigsi.engine.clients import DEADLINE_CLIENT_CONFIG, DEADLINE_STEP_CLIENT_CONFIG, Clients, Regions
 from multigsi.engine.clock import Clock, SystemClock
 from multigsi.engine.ownership.record import Kind, Owner
 from multigsi.engine.ownership.stack import LazyClient, StackView
@@ -63,6 +63,10 @@ def _default_step_client() -> Any:
     return boto3.client("dynamodb", config=DEADLINE_STEP_CLIENT_CONFIG)
 
 
+def _default_regional_client(name: str, region: str) -> Any:
+    return boto3.client(name, region_name=region, config=DEADLINE_CLIENT_CONFIG)
+
+
 @dataclass
 class Services:
     """How the handler reaches AWS: standard boto3 clients, so AWS_ENDPOINT_URL_DYNAMODB and
@@ -70,6 +74,8 @@ class Services:
 
     make_client: Callable[[str], Any] = _default_client
     make_step_client: Callable[[], Any] = _default_step_client  # UpdateTable: no automatic retries
+    # A global table's replica regions: reads only.
+    make_regional_client: Callable[[str, str], Any] = _default_regional_client
 
     def clients(self) -> Clients:
         # CloudFormation is asked only on some paths (a Delete, a hand-back): made when first used.
@@ -78,6 +84,7 @@ class Services:
             step=self.make_step_client(),
             cloudwatch=self.make_client("cloudwatch"),
             cloudformation=LazyClient(lambda: self.make_client("cloudformation")),
+            regions=Regions(self.make_regional_client),
         )
 
 
