@@ -6,7 +6,12 @@ table a construct names, added as constructs appear), the function's settings fr
 constants, and the code is the zip ``multigsi package`` builds (``multigsi.cdk.code``). So
 the role is scoped exactly as the SAM template's: the tables the stack's constructs name,
 other tables only while their ownership tag names this stack, this stack's CloudFormation
-reads, GetMetricData, and the function's own invoke and log group.
+reads, GetMetricData, and the function's own invoke and log group. For global tables it adds
+``replica_statements``: DescribeTable on each named table in every region (a replica is a
+table of its own, read where it is) and UpdateTable in the regions that carry per-replica
+index settings (a ``ReplicaUpdates`` ``Update`` "invokes the UpdateTable action in the
+destination Region": DynamoDB API reference, ReplicationGroupUpdate,
+https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_ReplicationGroupUpdate.html).
 
 The first construct in a stack creates the provider with its options; a later one that
 asks for different provider options is an error naming the option, not a silent choice.
@@ -14,6 +19,7 @@ asks for different provider options is an error naming the option, not a silent 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,6 +48,23 @@ MEMORY_MB = 256
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH  # the SAM template's 30 days
 
 
+def replica_statements(any_region_table_arn: Any, update_table_arns: Sequence[Any]) -> list[dict[str, Any]]:
+    """The grants a global table's replica regions need, beside ``table_statements`` (the
+    home region's, tag conditions included, unchanged). Reading is granted in every region
+    (``arn:${Partition}:dynamodb:*:${Account}:table/NAME``), so replicas added later, by the
+    app or outside it, are waited for without a new deploy; UpdateTable only in the regions
+    that carry overrides (``update_table_arns``), where the engine changes a replica's index
+    read settings. No tag actions: the ownership record lives on the home region's table."""
+    statements: list[dict[str, Any]] = [
+        {"Effect": "Allow", "Action": ["dynamodb:DescribeTable"], "Resource": any_region_table_arn}
+    ]
+    if update_table_arns:
+        statements.append(
+            {"Effect": "Allow", "Action": ["dynamodb:UpdateTable"], "Resource": list(update_table_arns)}
+        )
+    return statements
+
+
 @dataclass(frozen=True)
 class ProviderOptions:
     """What the shared function is built with. ``lambda_package``: a zip from
@@ -60,6 +83,7 @@ class Provider(Construct):
         self.options = options
         stack = Stack.of(self)
         self._tables: set[str] = set()
+        self._replica_grants: set[tuple[str, str]] = set()  # (table name, region or "*")
         self.policy = iam.PolicyDocument(
             statements=[
                 iam.PolicyStatement.from_json(statement)
@@ -141,6 +165,30 @@ class Provider(Construct):
         self._tables.add(table_arn)
         self.policy.add_statements(
             *(iam.PolicyStatement.from_json(s) for s in table_statements(table_arn, f"{table_arn}/index/*"))
+        )
+
+    def grant_replica_regions(self, table_name: str, update_regions: Sequence[str]) -> None:
+        """``replica_statements`` for one table: reads in every region (once per table),
+        UpdateTable in each of ``update_regions`` not granted yet."""
+        stack = Stack.of(self)
+
+        def arn(region: str) -> str:
+            return str(
+                stack.format_arn(
+                    service="dynamodb", region=region, resource="table", resource_name=table_name
+                )
+            )
+
+        first = (table_name, "*") not in self._replica_grants
+        regions = [
+            region
+            for region in dict.fromkeys(update_regions)
+            if (table_name, region) not in self._replica_grants
+        ]
+        self._replica_grants.update({(table_name, "*"), *((table_name, region) for region in regions)})
+        statements = replica_statements(arn("*"), [arn(region) for region in regions])
+        self.policy.add_statements(
+            *(iam.PolicyStatement.from_json(s) for s in (statements if first else statements[1:]))
         )
 
     @property
