@@ -51,8 +51,10 @@ def replica_regions(table: Any) -> tuple[str, ...] | None:
         return None
     home = home_region(table)
     listed = Stack.of(table).resolve(child.replicas) or []
-    regions = [str(replica["region"]) for replica in listed if isinstance(replica, Mapping)]
-    return tuple(region for region in regions if region != home)
+    # TableV2 lists its home region too: the stack's region, {"Ref": "AWS::Region"} when the
+    # stack has none (a TableV2 has replicas only in a stack whose region is known).
+    regions = [replica.get("region") for replica in listed if isinstance(replica, Mapping)]
+    return tuple(region for region in regions if isinstance(region, str) and region != home)
 
 
 def replicas_property(
@@ -64,6 +66,11 @@ def replicas_property(
     """The ``Replicas`` property and the problems only CDK's shapes can have (paths name the
     construct's option: ``replica_index_options['eu-west-1']['by-x']``)."""
     problems: list[Problem] = []
+    if options is not None and not isinstance(options, Mapping):
+        problems.append(
+            Problem(OPTION, f"expected a mapping of region to index options, got {type(options).__name__}")
+        )
+        options = None
     options = dict(options or {})
     regions = replica_regions(table)
     home = home_region(table)
