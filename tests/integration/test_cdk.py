@@ -717,7 +717,7 @@ def test_fixed_read_capacity_is_read_from_cdks_capacity(lambda_cache: Path) -> N
     indexes = GlobalSecondaryIndexes(
         stack, "Indexes", table=table, indexes=[BY_REGION, BY_CUSTOMER],
         replica_index_options={SOUTH: {"by-region": dynamodb.ReplicaGlobalSecondaryIndexOptions(
-            read_capacity=dynamodb.Capacity.fixed(3), max_read_request_units=50)}},
+            read_capacity=dynamodb.Capacity.fixed(3))}},
     )  # fmt: skip
     (resource,) = of_type(assertions.Template.from_stack(stack).to_json(), "Custom::MultiGsi").values()
     assert resource["Properties"]["Replicas"] == [
@@ -725,12 +725,11 @@ def test_fixed_read_capacity_is_read_from_cdks_capacity(lambda_cache: Path) -> N
         {"Region": SOUTH, "GlobalSecondaryIndexes": [{
             "IndexName": "by-region",
             "ReadProvisionedThroughputSettings": {"ReadCapacityUnits": 3},
-            "ReadOnDemandThroughputSettings": {"MaxReadRequestUnits": 50},
         }]},
     ]  # fmt: skip
     south = indexes.spec.replica(SOUTH)
     assert south is not None and south.index("by-region") is not None
-    assert (south.indexes[0].read_capacity_units, south.indexes[0].max_read_request_units) == (3, 50)
+    assert (south.indexes[0].read_capacity_units, south.indexes[0].max_read_request_units) == (3, None)
 
 
 def test_bad_replica_overrides_are_named_with_their_region_and_index(lambda_cache: Path) -> None:
@@ -742,7 +741,8 @@ def test_bad_replica_overrides_are_named_with_their_region_and_index(lambda_cach
             replica_index_options={
                 WEST: {
                     "by-customer": options(max_read_request_units=10),
-                    "by-region": options(read_capacity=dynamodb.Capacity.autoscaled(max_capacity=5), contributor_insights=True),
+                    "by-region": options(read_capacity=dynamodb.Capacity.autoscaled(max_capacity=5), contributor_insights=True,
+                                         max_read_request_units=100),
                 },
                 HOME: {"by-region": options(max_read_request_units=10)},
                 "us-west-2": {"by-region": options(max_read_request_units=10)},
@@ -760,6 +760,8 @@ def test_bad_replica_overrides_are_named_with_their_region_and_index(lambda_cach
         "(index read settings only)",
         "replica_index_options['eu-west-1']['by-region'].read_capacity: Capacity.autoscaled is not applied "
         "by multigsi: give Capacity.fixed(n)",
+        "replica_index_options['eu-west-1']['by-region'].max_read_request_units: the table is PROVISIONED: "
+        "give read_capacity instead",
         "replica_index_options['ap-south-1']['by-region']: expected ReplicaGlobalSecondaryIndexOptions or a "
         "mapping of its fields, got str",
     ]
@@ -822,7 +824,8 @@ def test_the_global_examples_resource_converges_in_every_region(
 ) -> None:
     """The properties synthesized from the example's global stack, run by the custom resource
     through the harness on a three-region table, checked from outside: every region ends
-    with every index ACTIVE and not backfilling, and each replica shows its overrides."""
+    with every index ACTIVE and not backfilling, and each replica shows its overrides; its
+    Delete answers once the deletes have reached every region."""
     clients = {region: regional_client(global_endpoint, region) for region in (HOME, WEST, SOUTH)}
     three_region_table(clients, GLOBAL_TABLE)
     logical_id, resource = global_resource(synthesized)
@@ -855,3 +858,8 @@ def test_the_global_examples_resource_converges_in_every_region(
         SOUTH: {"by-status": {"MaxReadRequestUnits": 80}},
     }
     assert {replica["ReplicaStatus"] for replica in home["Replicas"]} == {"ACTIVE"}
+
+    response = stack.delete()
+    assert response.status == "SUCCESS", response.reason
+    for region in (HOME, WEST, SOUTH):
+        assert live_indexes(clients[region], GLOBAL_TABLE) == {}, f"{region}: every index it created is gone"

@@ -153,7 +153,14 @@ def _overrides(
                     item["ReadProvisionedThroughputSettings"] = {"ReadCapacityUnits": units}
         limit = options.max_read_request_units
         if limit is not None:
-            if Token.is_unresolved(limit):
+            if billing_mode is BillingMode.PROVISIONED:
+                problems.append(
+                    Problem(
+                        f"{path}.max_read_request_units",
+                        "the table is PROVISIONED: give read_capacity instead",
+                    )
+                )
+            elif Token.is_unresolved(limit):
                 problems.append(Problem(f"{path}.max_read_request_units", "must be known at synth time"))
             else:
                 whole = int(limit) if isinstance(limit, float) and limit.is_integer() else limit
