@@ -26,8 +26,8 @@ Options and what they map to:
 - ``replica_index_options``: a global table's per-replica index read settings, by region
   then index name, in CDK's ``ReplicaGlobalSecondaryIndexOptions``; the resource's
   ``Replicas`` lists every replica region of a ``TableV2`` (``multigsi.cdk.replicas`` says
-  why the ``TableV2`` cannot carry them itself). The role may read the table in every
-  region and update it in the regions given here.
+  why the ``TableV2`` cannot carry them itself). The role may read and update the table
+  in every region (``provider.replica_statements``).
 """
 
 from __future__ import annotations
@@ -135,11 +135,7 @@ class GlobalSecondaryIndexes(Construct):
                 Path(lambda_package) if lambda_package is not None else None, reserved_concurrency
             ),
         )
-        self.provider.grant_table(table.table_arn)
-        self.provider.grant_replica_regions(
-            table_name,
-            [replica.region for replica in self.spec.replicas if replica.indexes],
-        )
+        self.provider.grant_table(table.table_arn, table_name)
         self.resource = CustomResource(
             self,
             "Resource",

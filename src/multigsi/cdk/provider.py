@@ -6,11 +6,11 @@ table a construct names, added as constructs appear), the function's settings fr
 constants, and the code is the zip ``multigsi package`` builds (``multigsi.cdk.code``). So
 the role is scoped exactly as the SAM template's: the tables the stack's constructs name,
 other tables only while their ownership tag names this stack, this stack's CloudFormation
-reads, GetMetricData, and the function's own invoke and log group. For global tables it adds
-``replica_statements``: DescribeTable on each named table in every region (a replica is a
-table of its own, read where it is) and UpdateTable in the regions that carry per-replica
-index settings (a ``ReplicaUpdates`` ``Update`` "invokes the UpdateTable action in the
-destination Region": DynamoDB API reference, ReplicationGroupUpdate,
+reads, GetMetricData, and the function's own invoke and log group. For global tables each
+named table also gets ``replica_statements``: DescribeTable and UpdateTable on its name in
+every region (a replica is a table of its own, read where it is, and a ``ReplicaUpdates``
+``Update`` "invokes the UpdateTable action in the destination Region": DynamoDB API
+reference, ReplicationGroupUpdate,
 https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_ReplicationGroupUpdate.html).
 
 The first construct in a stack creates the provider with its options; a later one that
@@ -19,7 +19,6 @@ asks for different provider options is an error naming the option, not a silent 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,21 +47,19 @@ MEMORY_MB = 256
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH  # the SAM template's 30 days
 
 
-def replica_statements(any_region_table_arn: Any, update_table_arns: Sequence[Any]) -> list[dict[str, Any]]:
-    """The grants a global table's replica regions need, beside ``table_statements`` (the
-    home region's, tag conditions included, unchanged). Reading is granted in every region
-    (``arn:${Partition}:dynamodb:*:${Account}:table/NAME``), so replicas added later, by the
-    app or outside it, are waited for without a new deploy; UpdateTable only in the regions
-    that carry overrides (``update_table_arns``), where the engine changes a replica's index
-    read settings. No tag actions: the ownership record lives on the home region's table."""
-    statements: list[dict[str, Any]] = [
-        {"Effect": "Allow", "Action": ["dynamodb:DescribeTable"], "Resource": any_region_table_arn}
-    ]
-    if update_table_arns:
-        statements.append(
-            {"Effect": "Allow", "Action": ["dynamodb:UpdateTable"], "Resource": list(update_table_arns)}
-        )
-    return statements
+REPLICA_ACTIONS = ["dynamodb:DescribeTable", "dynamodb:UpdateTable"]
+
+
+def replica_statements(every_region_arn: Any) -> list[dict[str, Any]]:
+    """The grants on a global table's replicas, beside ``table_statements`` (the home
+    region's, tag conditions included, unchanged): ``every_region_arn`` is the table's name
+    in any region of the account (``arn:${Partition}:dynamodb:*:${Account}:table/NAME``).
+    Every region, not only the replicas the app lists, so that a replica added later, by the
+    app or outside it, is read and given its overrides without waiting for the role; no tag
+    actions (the ownership record lives on the home region's table). The same statement as
+    ``replica_statements`` of ``multigsi.deploy.template`` on branch gt-cfn, so that the role
+    stays the SAM template's: once both are on main, import it from there instead."""
+    return [{"Effect": "Allow", "Action": REPLICA_ACTIONS, "Resource": every_region_arn}]
 
 
 @dataclass(frozen=True)
@@ -83,7 +80,6 @@ class Provider(Construct):
         self.options = options
         stack = Stack.of(self)
         self._tables: set[str] = set()
-        self._replica_grants: set[tuple[str, str]] = set()  # (table name, region or "*")
         self.policy = iam.PolicyDocument(
             statements=[
                 iam.PolicyStatement.from_json(statement)
@@ -158,38 +154,20 @@ class Provider(Construct):
             )
         return found
 
-    def grant_table(self, table_arn: str) -> None:
-        """The role's grant on one more table and its indexes (once per table)."""
+    def grant_table(self, table_arn: str, table_name: str) -> None:
+        """The role's grant on one more table and its indexes, and on its replicas in every
+        region (once per table)."""
         if table_arn in self._tables:
             return
         self._tables.add(table_arn)
-        self.policy.add_statements(
-            *(iam.PolicyStatement.from_json(s) for s in table_statements(table_arn, f"{table_arn}/index/*"))
+        every_region_arn = Stack.of(self).format_arn(
+            service="dynamodb", region="*", resource="table", resource_name=table_name
         )
-
-    def grant_replica_regions(self, table_name: str, update_regions: Sequence[str]) -> None:
-        """``replica_statements`` for one table: reads in every region (once per table),
-        UpdateTable in each of ``update_regions`` not granted yet."""
-        stack = Stack.of(self)
-
-        def arn(region: str) -> str:
-            return str(
-                stack.format_arn(
-                    service="dynamodb", region=region, resource="table", resource_name=table_name
-                )
-            )
-
-        first = (table_name, "*") not in self._replica_grants
-        regions = [
-            region
-            for region in dict.fromkeys(update_regions)
-            if (table_name, region) not in self._replica_grants
+        statements = [
+            *table_statements(table_arn, f"{table_arn}/index/*"),
+            *replica_statements(every_region_arn),
         ]
-        self._replica_grants.update({(table_name, "*"), *((table_name, region) for region in regions)})
-        statements = replica_statements(arn("*"), [arn(region) for region in regions])
-        self.policy.add_statements(
-            *(iam.PolicyStatement.from_json(s) for s in (statements if first else statements[1:]))
-        )
+        self.policy.add_statements(*(iam.PolicyStatement.from_json(s) for s in statements))
 
     @property
     def service_token(self) -> str:
