@@ -59,6 +59,7 @@ class CountingApp:
         self.recording = False
         self.arrivals: list[tuple[float, str]] = []
         self.looks: list[tuple[float, str]] = []  # (when, table) of every DescribeTable
+        self.steps: list[tuple[float, str]] = []  # (when, table) of every UpdateTable
         self.lock = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -67,7 +68,7 @@ class CountingApp:
             target = environ.get("HTTP_X_AMZ_TARGET", "") or environ.get("PATH_INFO", "")
             operation = target.rsplit(".", 1)[-1]
             table = None
-            if operation == "DescribeTable":
+            if operation in ("DescribeTable", "UpdateTable"):
                 length = int(environ.get("CONTENT_LENGTH") or 0)
                 body = environ["wsgi.input"].read(length)
                 environ["wsgi.input"] = io.BytesIO(body)
@@ -78,7 +79,7 @@ class CountingApp:
             with self.lock:
                 self.arrivals.append((at, operation))
                 if table is not None:
-                    self.looks.append((at, table))
+                    (self.looks if operation == "DescribeTable" else self.steps).append((at, table))
         return self.app(environ, start_response)
 
 
@@ -169,7 +170,7 @@ def measure(
         result = json.loads(stdout)
         with endpoint.plane.lock:
             events = list(endpoint.plane.events)
-    return summarise(
+    row = summarise(
         tables,
         build_seconds,
         calls_per_second,
@@ -181,6 +182,8 @@ def measure(
         usage,
         endpoint_cpu,
     )
+    row["timeline"] = timeline(started, counter, events, result)
+    return row
 
 
 def summarise(
@@ -246,6 +249,62 @@ def summarise(
         "cli_peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
         "cli_cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1),
         "endpoint_cpu_seconds": round(endpoint_cpu, 1),
+    }
+
+
+def timeline(
+    started: float, counter: CountingApp, events: list[Any], result: dict[str, Any]
+) -> dict[str, Any]:
+    """Where each table's time went, from what the endpoint saw (seconds from the start of
+    the `apply` process): its plan's read, each step sent, the build's end on the endpoint,
+    the first look after that end (the lag), and the step that followed. Reported as
+    median / mean / max over the tables, and for the table that finished last, so that
+    its wall time can be read as a sum of parts."""
+    looks: dict[str, list[float]] = {}
+    for at, table in counter.looks:
+        looks.setdefault(table, []).append(at - started)
+    ends: dict[str, list[tuple[float, float]]] = {}  # each build: started, finished
+    opened: dict[tuple[str, str], float] = {}
+    for event in sorted(events, key=lambda item: item.at):
+        if event.kind == "started":
+            opened[(event.table, event.index)] = event.at - started
+        elif event.kind == "finished" and (event.table, event.index) in opened:
+            begun = opened.pop((event.table, event.index))
+            ends.setdefault(event.table, []).append((begun, event.at - started))
+    first_request = min((at for at, _ in counter.arrivals), default=started) - started
+    rows: dict[str, dict[str, float]] = {}
+    for table, builds in ends.items():
+        times = sorted(looks.get(table, []))
+        if not times:
+            continue
+        row = {"plan_read": times[0], "first_step": builds[0][0], "builds": 0.0, "lags": 0.0, "to_step": 0.0}
+        for number, (begun, finished) in enumerate(builds):
+            row["builds"] += finished - begun
+            position = bisect.bisect_left(times, finished)
+            seen = times[position] if position < len(times) else finished
+            row["lags"] += seen - finished
+            if number + 1 < len(builds):
+                row["to_step"] += builds[number + 1][0] - seen  # from the look to the next step
+            row["done"] = seen
+        rows[table] = row
+    if not rows:
+        return {}
+    keys = ("plan_read", "first_step", "builds", "lags", "to_step", "done")
+
+    def stats(key: str) -> dict[str, float]:
+        values = sorted(row[key] for row in rows.values())
+        return {
+            "median": round(statistics.median(values), 2),
+            "mean": round(statistics.fmean(values), 2),
+            "max": round(values[-1], 2),
+        }
+
+    last = max(rows, key=lambda table: rows[table]["done"])
+    return {
+        "first_request": round(first_request, 2),
+        "plans_read_by": round(max(row["plan_read"] for row in rows.values()), 2),
+        **{key: stats(key) for key in keys},
+        "last_table": {"table": last, **{key: round(rows[last][key], 2) for key in keys}},
     }
 
 

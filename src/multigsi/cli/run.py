@@ -253,6 +253,7 @@ def control_plane_json(limits: AccountLimits) -> dict[str, Any]:
         "max_operations": limits.slots.limit,
         "peak_operations_in_flight": limits.slots.peak,
         "operations_refused_by_account": limits.slots.refusals,
+        "queue_wait_seconds": limits.queue_wait_summary(),
     }
 
 

@@ -103,6 +103,8 @@ class AccountLimits:
         self._thread = threading.local()
         self._active: set[str] = set()  # tables whose loop runs
         self.calls: Counter[str] = Counter()  # HTTP attempts let through, by operation
+        # Seconds each attempt waited in the budget's queue, by operation (for --json).
+        self.queue_waits: dict[str, list[float]] = {}
         # Looks: when each table was last read while something was in flight, and the
         # longest gap between two such reads of one table.
         self._looked: dict[str, float] = {}
@@ -237,8 +239,27 @@ class AccountLimits:
 
     def _before_send(self, event_name: str = "", **kwargs: Any) -> None:
         operation = event_name.rsplit(".", 1)[-1]
-        self.budget.acquire(self.slack(operation))
-        self.calls[operation] += 1
+        asked = self.budget.clock.now()
+        granted = self.budget.acquire(self.slack(operation))
+        with self._lock:
+            self.calls[operation] += 1
+            self.queue_waits.setdefault(operation, []).append(granted - asked)
+
+    def queue_wait_summary(self) -> dict[str, dict[str, float]]:
+        """Per operation: how long its attempts waited for a token (seconds: mean, median,
+        95th percentile, max)."""
+        with self._lock:
+            waits = {operation: sorted(values) for operation, values in self.queue_waits.items()}
+        return {
+            operation: {
+                "mean": round(sum(values) / len(values), 3),
+                "p50": round(values[len(values) // 2], 3),
+                "p95": round(values[min(len(values) - 1, int(0.95 * len(values)))], 3),
+                "max": round(values[-1], 3),
+            }
+            for operation, values in sorted(waits.items())
+            if values
+        }
 
     def _after_attempt(self, response: Any = None, **kwargs: Any) -> None:
         """After each HTTP attempt, before botocore decides on a retry: throttling slows
