@@ -233,6 +233,14 @@ def test_a_step_goes_ahead_of_reads_already_waiting() -> None:
     assert order == ["UpdateTable", "DescribeTable"]
 
 
+def test_a_fleet_is_saturated_once_its_tables_share_less_than_a_read_a_second() -> None:
+    limits = AccountLimits(50.0)
+    limits.starting(f"t{n}" for n in range(40))  # 45 reads/s among 40: more than one each
+    assert not limits.saturated()
+    limits.starting(f"t{n}" for n in range(100))  # before any thread has bound itself
+    assert limits.saturated() and limits.share() == pytest.approx(0.45)
+
+
 def makespan(order: Order, fleet: dict[str, int], build: float = 10.0, cap: int = 4) -> float:
     """Simulated time until every build of ``fleet`` (table → builds, one at a time per
     table) is done, with ``cap`` operation slots served in ``order``. Tables ask for a

@@ -63,7 +63,12 @@ def reconcilers(
 
     def make(spec: TableSpec) -> Reconciler:
         reconciler = Reconciler(
-            dynamodb, clock=clock, progress=progress, step_client=steps, policy=limits.policy()
+            dynamodb,
+            clock=clock,
+            progress=progress,
+            step_client=steps,
+            policy=limits.policy(),
+            create_on_first_look=limits.saturated,
         )
         if observer is not None:
             reconciler.observer = observer

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Iterable
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -127,6 +128,12 @@ class AccountLimits:
 
     # --- which table a thread works for, and how urgent it is -------------------------
 
+    def starting(self, tables: Iterable[str]) -> None:
+        """These tables' loops are about to run: count them in the share from the start,
+        before each thread has bound itself."""
+        with self._lock:
+            self._active.update(tables)
+
     def bind(self, table: str) -> None:
         """Calls made by this thread from now on are for ``table``."""
         self._thread.table = table
@@ -143,6 +150,11 @@ class AccountLimits:
         # so at most as many as the slots (before the queue forms, too).
         reading = max(1, min(active - self.slots.waiting, self.slots.allowed))
         return self.budget.rate() * (1.0 - RESERVE) / reading
+
+    def saturated(self) -> bool:
+        """The budget gives each reading table less than one read a second: an extra read
+        of every table costs the whole run tables / rate seconds."""
+        return self.share() < 1.0
 
     def share_interval(self) -> float:
         """Seconds between a table's looks at its share (at least one: one look a second)."""
