@@ -83,26 +83,46 @@ class CountingApp:
         return self.app(environ, start_response)
 
 
-def spec_document(names: list[str]) -> list[dict[str, Any]]:
+def spec_document(names: list[str], indexes: list[int] | None = None) -> list[dict[str, Any]]:
+    """Each table with ``indexes[n]`` new indexes (default INDEXES_PER_TABLE each)."""
+    counts = indexes or [INDEXES_PER_TABLE] * len(names)
     return [
         {
             "TableName": name,
-            "AttributeDefinitions": [
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "a", "AttributeType": "S"},
-                {"AttributeName": "b", "AttributeType": "S"},
-            ],
+            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}]
+            + [{"AttributeName": f"k{n}", "AttributeType": "S"} for n in range(count)],
             "GlobalSecondaryIndexes": [
                 {
-                    "IndexName": f"by-{attribute}",
-                    "KeySchema": [{"AttributeName": attribute, "KeyType": "HASH"}],
+                    "IndexName": f"by-k{n}",
+                    "KeySchema": [{"AttributeName": f"k{n}", "KeyType": "HASH"}],
                     "Projection": {"ProjectionType": "ALL"},
                 }
-                for attribute in ("a", "b")[:INDEXES_PER_TABLE]
+                for n in range(count)
             ],
         }
-        for name in names
+        for name, count in zip(names, counts, strict=True)
     ]
+
+
+def fleet_indexes(tables: int, indexes: int, skew: tuple[int, int] | None) -> list[int]:
+    """New indexes per table: ``indexes`` each, or with ``skew`` = (K, M) the last K tables
+    of the spec get M each (a few long chains listed last, where first come, first served
+    starts them late)."""
+    counts = [indexes] * tables
+    if skew is not None:
+        big, many = skew
+        counts[tables - big :] = [many] * big
+    return counts
+
+
+def variant(order: str, indexes: int, skew: tuple[int, int] | None) -> str:
+    """The label of a run that is not the standard one (LPT, two indexes each), else ''."""
+    parts = []
+    if indexes != INDEXES_PER_TABLE or skew is not None:
+        parts.append(f"{indexes} index(es) each" + (f", the last {skew[0]} {skew[1]} each" if skew else ""))
+    if order != "lpt" or skew is not None:
+        parts.append(order)
+    return ", ".join(parts)
 
 
 def max_in_window(times: list[float], window: float = 1.0) -> int:
@@ -123,7 +143,14 @@ def peak_in_flight(intervals: list[tuple[float, float]]) -> int:
 
 
 def measure(
-    tables: int, build_seconds: float, calls_per_second: float, max_operations: int
+    tables: int,
+    build_seconds: float,
+    calls_per_second: float,
+    max_operations: int,
+    *,
+    order: str = "lpt",
+    indexes: int = INDEXES_PER_TABLE,
+    skew: tuple[int, int] | None = None,
 ) -> dict[str, Any]:
     with LocalDynamoDB(timing=Timing(build_seconds=build_seconds, seed=tables)) as endpoint:
         counter = CountingApp(endpoint._server.app)  # the endpoint's own WSGI app, wrapped
@@ -133,7 +160,9 @@ def measure(
             aws_secret_access_key="b", config=Config(retries={"mode": "standard", "max_attempts": 10}),
         )  # fmt: skip
         # moto's backend is one per process: each size gets its own names.
-        names = [f"many{tables}-{number:04d}" for number in range(tables)]
+        label = "".join(ch for ch in variant(order, indexes, skew) if ch.isalnum())
+        names = [f"many{tables}{label}-{number:04d}" for number in range(tables)]
+        counts = fleet_indexes(tables, indexes, skew)
         for name in names:
             client.create_table(
                 TableName=name, AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
@@ -141,7 +170,7 @@ def measure(
             )  # fmt: skip
         with tempfile.TemporaryDirectory() as folder:
             spec = Path(folder) / "tables.json"
-            spec.write_text(json.dumps(spec_document(names)))
+            spec.write_text(json.dumps(spec_document(names, counts)))
             env = {
                 **os.environ,
                 "AWS_ACCESS_KEY_ID": "local",
@@ -151,6 +180,7 @@ def measure(
             command = [
                 *MULTIGSI, "apply", str(spec), "--yes", "--json", "--endpoint-url", endpoint.url,
                 "--max-calls-per-second", f"{calls_per_second:g}", "--max-operations", str(max_operations),
+                "--operation-order", order,
             ]  # fmt: skip
             cpu_before = time.process_time()
             counter.recording = True
@@ -183,6 +213,9 @@ def measure(
         endpoint_cpu,
     )
     row["timeline"] = timeline(started, counter, events, result)
+    row["operation_order"] = order
+    row["variant"] = variant(order, indexes, skew)
+    row["builds"] = sum(counts)
     return row
 
 
@@ -372,21 +405,24 @@ def run_summary(row: dict[str, Any]) -> dict[str, Any]:
 def spread(row: dict[str, Any]) -> str:
     runs = row.get("runs", [])
     if len(runs) < 2:
-        return f"- {row['tables']} tables: measured once."
+        return (
+            f"- {row['tables']} tables{', ' + row['variant'] if row.get('variant') else ''}: measured once."
+        )
 
     def between(key: str) -> str:
         values = [run[key] for run in runs if run.get(key) is not None]
         return f"{min(values):g} to {max(values):g}" if values else "?"
 
     return (
-        f"- {row['tables']} tables, {len(runs)} runs (the table shows the last): wall {between('wall_seconds')} s, "
+        f"- {row['tables']} tables{', ' + row['variant'] if row.get('variant') else ''}, {len(runs)} runs (the table shows the last): wall {between('wall_seconds')} s, "
         f"slowest table {between('slowest_table_seconds')} s, median {between('median_table_seconds')} s, "
         f"wall / floor {between('wall_over_floor')}, max / median {between('slowest_over_median')}."
     )
 
 
 def render(rows: list[dict[str, Any]]) -> str:
-    ordered = sorted(rows, key=lambda item: item["tables"])
+    variants = sorted((row for row in rows if row.get("variant")), key=lambda item: item["command"])
+    ordered = sorted((row for row in rows if not row.get("variant")), key=lambda item: item["tables"])
     alone = next((row for row in ordered if row["tables"] == 1), None)
     lines = [
         "# Many tables at once",
@@ -485,15 +521,46 @@ def render(rows: list[dict[str, Any]]) -> str:
                 else ""
             )
         )
+    if variants:
+        lines += [
+            "",
+            "## Operation order on a skewed fleet",
+            "",
+            "A few tables with many new indexes listed last among many with few, fewer slots than",
+            "tables (`--max-operations`): first come, first served (`apply --operation-order fcfs`)",
+            "sends each long chain's next build to the back of the line; the most work left first",
+            "(LPT, the default) starts the long chains at once and fills the other slots around them.",
+            "",
+            "| fleet | order | builds | wall (s) | floor (s): slowest's builds, Σ/cap | wall / floor | calls |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for row in variants:
+            fleet = row["variant"].rsplit(", ", 1)[0]
+            lines.append(
+                f"| {row['tables']} tables, {fleet}, cap {row['max_operations']}, {row['build_seconds']:g} s builds "
+                f"| {row['operation_order']} | {row.get('builds', '?')} | {row['wall_seconds']} "
+                f"| {row['floor_seconds']}: {row['slowest_table_builds_seconds']}, {row['builds_over_cap_seconds']} "
+                f"| {row['wall_over_floor']} | {row['calls']} |"
+            )
     lines += ["", "Every run of the same command, for the spread:", ""]
-    lines += [spread(row) for row in ordered]
+    lines += [spread(row) for row in ordered + variants]
     lines += ["", "Commands:", ""]
     lines += [
         f"- {row['tables']} tables ({row['measured']}, commit {row.get('code', '?')}): `{row['command']}`"
         + (f" {row['note']}" if row.get("note") else "")
-        for row in ordered
+        for row in ordered + variants
     ]
     return "\n".join(lines) + "\n"
+
+
+def skew_argument(text: str) -> tuple[int, int]:
+    big, _, many = text.partition(":")
+    try:
+        return int(big), int(many)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--skew takes K:M (K tables with M indexes each), got {text!r}"
+        ) from None
 
 
 def main() -> int:
@@ -502,29 +569,52 @@ def main() -> int:
     parser.add_argument("--build-seconds", type=float, default=20.0)
     parser.add_argument("--max-calls-per-second", type=float, default=50.0)
     parser.add_argument("--max-operations", type=int, default=400)
+    parser.add_argument(
+        "--order", nargs="+", choices=["lpt", "fcfs"], default=["lpt"],
+        help="the operation slots' order (apply --operation-order); several: each is measured",
+    )  # fmt: skip
+    parser.add_argument("--indexes", type=int, default=INDEXES_PER_TABLE, help="new indexes per table")
+    parser.add_argument(
+        "--skew", type=skew_argument, metavar="K:M",
+        help="the last K tables of the spec get M new indexes each (a skewed fleet)",
+    )  # fmt: skip
     parser.add_argument("--output", type=Path, default=Path("docs"))
     parser.add_argument("--render-only", action="store_true", help="rewrite the .md from the .json")
     arguments = parser.parse_args()
     store = arguments.output / "many-tables.json"
     rows: dict[str, Any] = json.loads(store.read_text()) if store.exists() else {}
-    for tables in [] if arguments.render_only else arguments.tables:
+    runs = [] if arguments.render_only else itertools.product(arguments.tables, arguments.order)
+    for tables, order in runs:
         row = measure(
-            tables, arguments.build_seconds, arguments.max_calls_per_second, arguments.max_operations
+            tables,
+            arguments.build_seconds,
+            arguments.max_calls_per_second,
+            arguments.max_operations,
+            order=order,
+            indexes=arguments.indexes,
+            skew=arguments.skew,
         )
+        extra = [f"--order {order}"] if row["variant"] else []
+        if arguments.indexes != INDEXES_PER_TABLE:
+            extra.append(f"--indexes {arguments.indexes}")
+        if arguments.skew is not None:
+            extra.append(f"--skew {arguments.skew[0]}:{arguments.skew[1]}")
         row["command"] = "python -m bench.many_tables " + " ".join(
             [f"--tables {tables}", f"--build-seconds {arguments.build_seconds:g}",
-             f"--max-calls-per-second {arguments.max_calls_per_second:g}", f"--max-operations {arguments.max_operations}"]
+             f"--max-calls-per-second {arguments.max_calls_per_second:g}", f"--max-operations {arguments.max_operations}",
+             *extra]
         )  # fmt: skip
         row["measured"] = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
         row["code"] = code_version()
         print(json.dumps(row), flush=True)
-        earlier = rows.get(str(tables))
+        key = f"{tables} {row['variant']}" if row["variant"] else str(tables)
+        earlier = rows.get(key)
         row["runs"] = (
             earlier.get("runs", [run_summary(earlier)])
             if earlier is not None and earlier.get("command") == row["command"]
             else []
         ) + [run_summary(row)]
-        rows[str(tables)] = row
+        rows[key] = row
         store.write_text(json.dumps(rows, indent=2) + "\n")
     (arguments.output / "many-tables.md").write_text(render(list(rows.values())))
     return 0
