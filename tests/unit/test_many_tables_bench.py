@@ -17,7 +17,7 @@ def test_a_skewed_fleet_lists_its_long_chains_last() -> None:
     assert len(tables[1]["AttributeDefinitions"]) == 4  # the key and one per index
     assert variant("lpt", 2, None) == ""  # the standard run keeps its plain key
     assert variant("fcfs", 2, None) == "fcfs"
-    assert variant("lpt", 1, (3, 6)) == "1 index(es) each, the last 3 6 each, lpt"
+    assert variant("lpt", 1, (3, 6)) == "1 new index each, the last 3 with 6, lpt"
 
 
 def test_the_timeline_splits_a_tables_time_into_start_builds_lags_and_steps() -> None:

@@ -44,7 +44,8 @@ FRESH_READ = 0.5
 # shown itself (one of our steps was refused), wait a random 0..CONTENTION_JITTER s and send
 # it only on the read that follows. Two runs started together (a duplicate delivery of a
 # CloudFormation event) or polling in step then rarely race to the same step; a run alone
-# pays at most this once, against index builds of minutes.
+# pays at most this once, against index builds of minutes. (A fleet whose call budget is
+# saturated sends its first creates on the plan's read instead: create_on_first_look.)
 CONTENTION_JITTER = 0.5
 STRUCTURAL = frozenset({Action.CREATE, Action.DELETE})
 
