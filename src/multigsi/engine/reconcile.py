@@ -39,6 +39,7 @@ STEP_MARGIN = 0.25  # never issue a step closer than this to the deadline (an Up
 MAX_STALE_RETRIES = 5  # "already exists"/"not found" more often than this: our view is wrong
 # A create/delete is sent only on a read at most this old; an older one (say, after slow
 # progress samples) is read again first. Another actor's step in between would get ours refused.
+# One exception: a saturated fleet's first create, on the plan's read (create_on_first_look).
 FRESH_READ = 0.5
 # Before the first create/delete of a run, and before every one once another actor has
 # shown itself (one of our steps was refused), wait a random 0..CONTENTION_JITTER s and send
