@@ -198,6 +198,8 @@ def test_apply_reports_every_table_and_what_it_asked_of_the_control_plane(
         "20",
         "--max-operations",
         "4",
+        "--operation-order",
+        "fcfs",
     )
     assert done.returncode == 0, done.stderr
     document = json.loads(done.stdout)
@@ -205,6 +207,10 @@ def test_apply_reports_every_table_and_what_it_asked_of_the_control_plane(
     assert {table["outcome"] for table in document["tables"]} == {"converged"}
     plane = document["control_plane"]
     assert plane["max_calls_per_second"] == 20 and plane["max_operations"] == 4
+    assert plane["operation_order"] == "fcfs"
+    waits = plane["queue_wait_seconds"]  # how long calls waited for the budget, by operation
+    assert {"DescribeTable", "UpdateTable"} <= set(waits)
+    assert all(0 <= wait["p50"] <= wait["p95"] <= wait["max"] for wait in waits.values())
     assert 0 < plane["busiest_second_calls"] <= 20
     assert plane["peak_operations_in_flight"] == 4
     assert peak(operations(endpoint, names)) <= 4
@@ -226,7 +232,12 @@ def test_apply_reports_every_table_and_what_it_asked_of_the_control_plane(
 
 @pytest.mark.parametrize(
     ("option", "value"),
-    [("--max-operations", "0"), ("--max-calls-per-second", "0"), ("--max-calls-per-second", "x")],
+    [
+        ("--max-operations", "0"),
+        ("--max-calls-per-second", "0"),
+        ("--max-calls-per-second", "x"),
+        ("--operation-order", "random"),
+    ],
 )
 def test_bad_limits_are_refused_before_anything_changes(
     endpoint: LocalDynamoDB, option: str, value: str

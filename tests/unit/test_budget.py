@@ -22,6 +22,7 @@ from multigsi.engine.fleet.account import (
     MAX_SLACK,
     NEAR_END,
     RESERVE,
+    STEP_SLACK,
     UNKNOWN_SLACK,
     AccountLimits,
     account_level,
@@ -201,9 +202,43 @@ def test_a_tables_next_call_can_wait_as_long_as_its_build_has_left(
     limits.observe(observed(busy, etas))
     # One table has the whole budget (a share is a second): its read waits two at most.
     assert limits.slack("DescribeTable") == pytest.approx(min(slack, LOOK_WITHIN_SHARES * 1.0))
-    assert limits.slack("UpdateTable") == ACTING_SLACK
+    assert limits.slack("UpdateTable") == STEP_SLACK
     limits.finished("t")
     assert limits.slack("DescribeTable") == ACTING_SLACK
+
+
+def test_a_step_goes_ahead_of_reads_already_waiting() -> None:
+    """A hundred tables starting together: every table's read of a settled table is as
+    urgent as acting, but a step asked after them still goes first, so that it follows its
+    own read closely and its build starts as soon as the budget allows."""
+    limits = AccountLimits(1.0)
+    limits.budget.acquire()  # one grant a second: the next calls queue
+    order: list[str] = []
+
+    def call(table: str, operation: str) -> threading.Thread:
+        def run() -> None:
+            limits.bind(table)
+            limits.budget.acquire(limits.slack(operation))
+            order.append(operation)
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        return thread
+
+    threads = [call("a", "DescribeTable")]
+    wait_until(lambda: limits.budget.peak_queue >= 1)
+    threads.append(call("b", "UpdateTable"))
+    for thread in threads:
+        thread.join()
+    assert order == ["UpdateTable", "DescribeTable"]
+
+
+def test_a_fleet_is_saturated_once_its_tables_share_less_than_a_read_a_second() -> None:
+    limits = AccountLimits(50.0)
+    limits.starting(f"t{n}" for n in range(40))  # 45 reads/s among 40: more than one each
+    assert not limits.saturated()
+    limits.starting(f"t{n}" for n in range(100))  # before any thread has bound itself
+    assert limits.saturated() and limits.share() == pytest.approx(0.45)
 
 
 def makespan(order: Order, fleet: dict[str, int], build: float = 10.0, cap: int = 4) -> float:

@@ -232,6 +232,68 @@ def test_a_run_starts_from_the_plans_read_and_still_sends_its_first_create_on_a_
     assert not [e for e in client.plane.events if e.kind == "refused"]
 
 
+def test_in_a_saturated_fleet_the_first_create_goes_on_the_plans_read() -> None:
+    """When the fleet's budget cannot spare every table a fresh read before its first
+    create (create_on_first_look), the create goes on the plan's read: no pause, no read
+    before it. A stale look costs a refusal, handled like any conflict; a delete first
+    still waits for the pause and a fresh read."""
+    clock, client = simulated([30.0, 30.0])
+    spec = spec_for("sim", 2)
+    planned, _ = Reconciler(client, clock=clock).plan(spec, Ownership.everything())
+    clock.sleep(5.0)
+    before = len(client.plane.events)
+    fleet = Reconciler(client, clock=clock, create_on_first_look=lambda: True)
+    result = fleet.apply(spec, Ownership.everything(), first_look=planned)
+    assert result.converged
+    events = client.plane.events[before:]
+    first = next(n for n, e in enumerate(events) if e.kind == "started")
+    assert not [e for e in events[:first] if e.kind == "describe"]
+    assert events[first].at == 5.0, "sent at once, without the pause"
+
+    # Another actor's create since the plan's read: ours is refused, then re-read and sent.
+    clock, client = simulated([30.0, 30.0])
+    planned, _ = Reconciler(client, clock=clock).plan(spec, Ownership.everything())
+    client.update_table(
+        TableName="sim",
+        AttributeDefinitions=[{"AttributeName": "theirs", "AttributeType": "S"}],
+        GlobalSecondaryIndexUpdates=[
+            {
+                "Create": {
+                    "IndexName": "theirs",
+                    "KeySchema": [{"AttributeName": "theirs", "KeyType": "HASH"}],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            }
+        ],
+    )
+    retries: list[Retrying] = []
+    fleet = Reconciler(client, clock=clock, create_on_first_look=lambda: True)
+    fleet.observer = lambda event: retries.append(event) if isinstance(event, Retrying) else None
+    result = fleet.apply(spec, Ownership.listed_only(), first_look=planned)
+    assert result.converged
+    assert [e.kind for e in client.plane.events].count("refused") == 1
+    assert [r.code for r in retries] == ["LimitExceededException"]
+
+    # A delete first: the pause and a fresh read, whatever the fleet says.
+    clock, client = simulated([30.0])
+    old = {
+        "IndexName": "old",
+        "KeySchema": [{"AttributeName": "old", "KeyType": "HASH"}],
+        "Projection": {"ProjectionType": "ALL"},
+    }
+    client.tables.pop("sim")
+    client.add_table("sim", indexes=[old])
+    planned, plan = Reconciler(client, clock=clock).plan(spec_for("sim", 0), Ownership.everything())
+    assert [step.action.value for step in plan.steps] == ["delete"]
+    before = len(client.plane.events)
+    fleet = Reconciler(client, clock=clock, create_on_first_look=lambda: True)
+    assert fleet.apply(spec_for("sim", 0), Ownership.everything(), first_look=planned).converged
+    events = client.plane.events[before:]
+    first = next(n for n, e in enumerate(events) if e.kind == "started")
+    assert [e.kind for e in events[:first]] == ["describe"]
+    assert 0 < events[first].at <= CONTENTION_JITTER
+
+
 def test_the_answer_to_a_step_is_its_own_look_so_no_read_follows_it_at_once() -> None:
     """UpdateTable answers with the table right after the step (the new index CREATING): the
     loop waits on that, and its next read comes a phase later, not in the same instant."""

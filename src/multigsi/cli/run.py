@@ -22,7 +22,7 @@ from multigsi.cli.progress import ProgressView
 from multigsi.engine.clock import SystemClock
 from multigsi.engine.fleet.account import DEFAULT_CALLS_PER_SECOND, RESERVE, AccountLimits
 from multigsi.engine.fleet.many import apply_tables
-from multigsi.engine.fleet.slots import DEFAULT_MAX_OPERATIONS
+from multigsi.engine.fleet.slots import DEFAULT_MAX_OPERATIONS, Order
 from multigsi.engine.ownership.record import owners_of
 from multigsi.engine.ownership.scope import Ownership
 from multigsi.engine.plan import Plan
@@ -77,6 +77,7 @@ def reconcilers(
             policy=limits.policy(),
             regions=regions,
             replica_progress=replica_progress,
+            create_on_first_look=limits.saturated,
         )
         if observer is not None:
             reconciler.observer = observer
@@ -125,10 +126,11 @@ def execute_apply(
     timeout: float | None,
     calls_per_second: float = DEFAULT_CALLS_PER_SECOND,
     max_operations: int = DEFAULT_MAX_OPERATIONS,
+    operation_order: Order = "lpt",
     force: bool = False,
 ) -> int:
     interrupt = threading.Event()
-    limits = AccountLimits(calls_per_second, max_operations, interrupt=interrupt)
+    limits = AccountLimits(calls_per_second, max_operations, interrupt=interrupt, order=operation_order)
     plans = plans_for(target, specs, ownership, limits)
     owned = [] if force else owned_and_doomed(target, plans)
     if owned:
@@ -264,8 +266,10 @@ def control_plane_json(limits: AccountLimits) -> dict[str, Any]:
         "busiest_second_calls": limits.budget.busiest_second,
         "throttled": limits.budget.throttles,
         "max_operations": limits.slots.limit,
+        "operation_order": limits.slots.order,
         "peak_operations_in_flight": limits.slots.peak,
         "operations_refused_by_account": limits.slots.refusals,
+        "queue_wait_seconds": limits.queue_wait_summary(),
     }
 
 

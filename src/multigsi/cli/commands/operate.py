@@ -14,7 +14,7 @@ from multigsi.cli.exits import Exit, help_epilog
 from multigsi.cli.options import AwsTarget, aws_options, spec_options
 from multigsi.cli.run import execute_apply, missing_table, plans_for, report_retry
 from multigsi.engine.fleet.account import DEFAULT_CALLS_PER_SECOND
-from multigsi.engine.fleet.slots import DEFAULT_MAX_OPERATIONS
+from multigsi.engine.fleet.slots import DEFAULT_MAX_OPERATIONS, Order
 from multigsi.engine.ownership.record import Claims, owners_of
 from multigsi.engine.ownership.scope import Ownership
 from multigsi.engine.reconcile import Reconciler
@@ -95,6 +95,14 @@ def plan(
     "table operations per account). Tables beyond it queue, the most builds left first.",
 )
 @click.option(
+    "--operation-order",
+    type=click.Choice(["lpt", "fcfs"]),
+    default="lpt",
+    show_default=True,
+    help="Which waiting table gets a free operation slot: lpt, the one with the most builds "
+    "left (the run ends with its longest chain); fcfs, the one that asked first (for comparison).",
+)
+@click.option(
     "--force",
     is_flag=True,
     help="Delete or replace indexes a CloudFormation resource owns (drift the stack will not know about).",
@@ -108,6 +116,7 @@ def apply(
     timeout: float | None,
     max_calls_per_second: float,
     max_operations: int,
+    operation_order: Order,
     force: bool,
 ) -> None:
     """Make the tables' indexes match SPEC, one index change at a time.
@@ -131,6 +140,7 @@ def apply(
             timeout=timeout,
             calls_per_second=max_calls_per_second,
             max_operations=max_operations,
+            operation_order=operation_order,
             force=force,
         )
     )

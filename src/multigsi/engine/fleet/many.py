@@ -60,6 +60,8 @@ def apply_tables(
             if limits is not None:
                 limits.finished(spec.table_name)
 
+    if limits is not None:
+        limits.starting(spec.table_name for spec in specs)
     if len(specs) == 1:
         run(0, specs[0])
         return results
