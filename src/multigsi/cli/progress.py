@@ -50,16 +50,17 @@ class ProgressView:
         if isinstance(event, Retrying):
             return [Text.assemble(prefix, (event.code, "yellow"), f" — retrying in {event.delay:.1f}s")]
         lines = []
-        still = {item.name for item in event.progress}
+        still = {item.label for item in event.progress}
         for item in state.in_flight:
-            if item.name not in still:
-                began = state.issued_at.pop(item.name, None)
+            if item.label not in still:
+                # A global table's replicas finish the same step later: timed from it too.
+                began = state.issued_at.get(item.name)
                 took = ""
                 if began is not None:
                     self.build_seconds.append(time.monotonic() - began)
                     took = f" after {seconds(self.build_seconds[-1])}"
                 outcome = "deleted" if event.live.index(item.name) is None else "ACTIVE"
-                lines.append(Text.assemble(prefix, f"{item.name} {outcome}{took}"))
+                lines.append(Text.assemble(prefix, f"{item.label} {outcome}{took}"))
         state.in_flight = event.progress
         state.done = event.plan.empty and not event.live.busy
         return lines
@@ -84,7 +85,7 @@ class ProgressView:
                     table.add_row(
                         name,
                         steps,
-                        item.name,
+                        item.label,
                         str(item.phase),
                         seconds(item.elapsed),
                         percent,

@@ -12,7 +12,7 @@ from multigsi.engine.ownership.record import Claims
 from multigsi.engine.plan import Action, Plan, Step
 from multigsi.engine.reconcile import ApplyResult, IndexProgress
 from multigsi.model import wire
-from multigsi.model.live import LiveTable
+from multigsi.model.live import LiveReplica, LiveTable
 from multigsi.model.table import KeyElement, KeyType
 
 STYLE = {"+": "green", "-": "red", "~": "yellow", "-/+": "magenta"}
@@ -24,6 +24,8 @@ def plan_text(console: Console, live: LiveTable, plan: Plan) -> None:
     )
     if plan.in_flight:
         header.append(f", in flight: {', '.join(plan.in_flight)}", style="yellow")
+    if live.replicas:
+        header.append(f", replicas: {replicas_text(live)}")
     console.print(header)
     if plan.empty:
         console.print("  No changes. The indexes match the spec.")
@@ -31,7 +33,7 @@ def plan_text(console: Console, live: LiveTable, plan: Plan) -> None:
     # Aligned columns for people; without a terminal, no padding, so that a line does not
     # change when another index's name gets longer (diff) and fields split on spaces.
     aligned = console.is_terminal
-    width = max(len(step.index_name) for step in plan.steps) if aligned else 0
+    width = max(len(step.label) for step in plan.steps) if aligned else 0
     for step in plan.steps:
         symbol = step.symbol
         console.print(
@@ -39,10 +41,15 @@ def plan_text(console: Console, live: LiveTable, plan: Plan) -> None:
                 ("  ", ""),
                 (f"{symbol:>3} " if aligned else f"{symbol} ", STYLE[symbol]),
                 (f"{step.action:<6} " if aligned else f"{step.action} ", STYLE[symbol]),
-                (f"{step.index_name:<{width}}  ", "bold"),
+                (f"{step.label:<{width}}  ", "bold"),
                 (step.reason, "dim"),
             )
         )
+
+
+def replicas_text(live: LiveTable) -> str:
+    """``eu-west-1 ACTIVE, ap-south-1 CREATING``: a global table's other regions."""
+    return ", ".join(f"{replica.region} {replica.status}" for replica in live.replicas)
 
 
 def plan_summary(plans: list[Plan]) -> str:
@@ -61,6 +68,7 @@ def step_json(table_name: str, step: Step) -> dict[str, Any]:
     return {
         "action": str(step.action),
         "index": step.index_name,
+        "region": step.region,  # a replica's settings; null: the table's own region
         "reason": step.reason,
         "replacement": step.replacement,
         "request": step.request(table_name),
@@ -71,6 +79,8 @@ def plan_json(live: LiveTable, plan: Plan) -> dict[str, Any]:
     return {
         "table": live.name,
         "billing_mode": str(live.billing_mode),
+        "region": live.region,
+        "replicas": [replica_json(replica) for replica in live.replicas],
         "in_flight": list(plan.in_flight),
         "steps": [step_json(live.name, step) for step in plan.steps],
     }
@@ -101,9 +111,16 @@ def owner_json(claims: Claims | None, name: str) -> dict[str, Any] | str:
 
 
 def status_table(live: LiveTable, managed: set[str] | None = None, owners: Claims | None = None) -> Table:
-    table = Table(title=f"{live.name}  ({live.status}, {live.billing_mode})", title_justify="left")
+    """One row per index; a global table gets a column per replica region with that
+    region's own status of the index (the home's ``Status`` column is its region's)."""
+    title = f"{live.name}  ({live.status}, {live.billing_mode})"
+    if live.replicas:
+        title += f"  {live.region}; replicas: {replicas_text(live)}"
+    table = Table(title=title, title_justify="left")
     table.add_column("Index", no_wrap=True)
-    table.add_column("Status", no_wrap=True)
+    table.add_column("Status" if not live.replicas else f"Status {live.region}", no_wrap=True)
+    for replica in live.replicas:
+        table.add_column(replica.region, no_wrap=True)
     table.add_column("Key")
     table.add_column("Projection")
     table.add_column("Capacity", no_wrap=True)
@@ -126,6 +143,7 @@ def status_table(live: LiveTable, managed: set[str] | None = None, owners: Claim
         row: list[str | Text] = [
             index.name,
             state,
+            *(replica_index_text(replica, index.name) for replica in live.replicas),
             key_text(index.key_schema),
             projection,
             capacity,
@@ -137,6 +155,20 @@ def status_table(live: LiveTable, managed: set[str] | None = None, owners: Claim
     if not live.indexes:
         table.add_row("(no global secondary indexes)")
     return table
+
+
+def replica_index_text(replica: LiveReplica, index_name: str) -> Text:
+    """The index's state in a replica's region: its own status there, ``not yet`` while it
+    has not reached it, ``unread`` when the region could not be read."""
+    if replica.table is None:
+        return Text("unread", style="dim")
+    index = replica.table.index(index_name)
+    if index is None:
+        return Text("not yet", style="yellow")
+    state = Text(str(index.status), style="yellow" if index.in_flight else "green")
+    if index.status != index.phase.name:
+        state.append(f" ({index.phase})", style="dim")
+    return state
 
 
 def key_text(key_schema: tuple[KeyElement, ...]) -> str:
@@ -152,6 +184,8 @@ def status_json(live: LiveTable, owners: Claims | None = None) -> dict[str, Any]
         "status": live.status,
         "billing_mode": str(live.billing_mode),
         "busy": live.busy,
+        "region": live.region,
+        "replicas": [replica_json(replica) for replica in live.replicas],
         "indexes": [
             {
                 "name": index.name,
@@ -172,9 +206,41 @@ def status_json(live: LiveTable, owners: Claims | None = None) -> dict[str, Any]
     }
 
 
+def replica_json(replica: LiveReplica) -> dict[str, Any]:
+    """A replica region: its status, and each index as that region's DescribeTable shows
+    it (``indexes`` is null when the region was not read), with its read overrides."""
+    overrides = {
+        override.name: {
+            "read_capacity_units": override.read_capacity_units,
+            "max_read_request_units": override.max_read_request_units,
+        }
+        for override in replica.overrides
+    }
+    indexes = None
+    if replica.table is not None:
+        indexes = [
+            {
+                "name": index.name,
+                "status": str(index.status),
+                "backfilling": index.backfilling,
+                "phase": str(index.phase),
+                "overrides": overrides.get(index.name),
+            }
+            for index in replica.table.indexes
+        ]
+    return {
+        "region": replica.region,
+        "status": replica.status,
+        "status_description": replica.status_description,
+        "indexes": indexes,
+        "overrides": overrides,
+    }
+
+
 def progress_json(item: IndexProgress) -> dict[str, Any]:
     return {
         "index": item.name,
+        "region": item.region,
         "phase": str(item.phase),
         "elapsed": round(item.elapsed, 1),
         "percent": item.percent,

@@ -26,7 +26,7 @@ from multigsi.engine.fleet.slots import DEFAULT_MAX_OPERATIONS
 from multigsi.engine.ownership.record import owners_of
 from multigsi.engine.ownership.scope import Ownership
 from multigsi.engine.plan import Plan
-from multigsi.engine.progress import CloudWatchProgress
+from multigsi.engine.progress import CloudWatchProgress, PerRegion
 from multigsi.engine.reconcile import ApplyResult, Event, Observer, Outcome, Reconciler, Retrying
 from multigsi.errors import TableNotFoundError
 from multigsi.model.live import LiveTable
@@ -60,10 +60,23 @@ def reconcilers(
     limits.attach(cloudwatch)
     clock = SystemClock(interrupt)
     progress = limits.progress(CloudWatchProgress(cloudwatch, clock))
+    # A global table's replica regions: their reads take from the same budget.
+    regions = clients.regions.prepared(limits.attach) if clients.regions is not None else None
+    replica_progress = (
+        PerRegion(lambda region: limits.progress(CloudWatchProgress(regions.cloudwatch(region), clock)))
+        if regions is not None
+        else None
+    )
 
     def make(spec: TableSpec) -> Reconciler:
         reconciler = Reconciler(
-            dynamodb, clock=clock, progress=progress, step_client=steps, policy=limits.policy()
+            dynamodb,
+            clock=clock,
+            progress=progress,
+            step_client=steps,
+            policy=limits.policy(),
+            regions=regions,
+            replica_progress=replica_progress,
         )
         if observer is not None:
             reconciler.observer = observer

@@ -3,7 +3,9 @@
 Each step is exactly one UpdateTable call. Deletes come first (they free the one
 create/delete slot and index quota), then throughput updates, then creates in spec order.
 A key schema or projection change cannot be made in place: it is a replacement, a delete
-and then a create, both marked ``replacement``.
+and then a create, both marked ``replacement``. A global table's per-replica read settings
+come last, one replica and index per step (``region`` set): they apply to indexes that
+exist, so after every create.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from multigsi.model.table import (
     IndexSpec,
     OnDemandThroughput,
     ProvisionedThroughput,
+    ReplicaIndexSpec,
     TableSpec,
     ThroughputChange,
     WarmThroughput,
@@ -42,6 +45,8 @@ class Step:
     index: IndexSpec | None = None
     attribute_definitions: tuple[AttributeDefinition, ...] = ()
     change: ThroughputChange | None = None
+    region: str | None = None  # an UPDATE of one replica's read overrides in this region
+    replica_index: ReplicaIndexSpec | None = None
 
     @property
     def symbol(self) -> str:
@@ -54,8 +59,18 @@ class Step:
         """Deleting an index loses it for as long as a rebuild takes: ask before doing it."""
         return self.action is Action.DELETE
 
+    @property
+    def label(self) -> str:
+        """The index, and the replica region for a replica's settings."""
+        return self.index_name if self.region is None else f"{self.index_name} in {self.region}"
+
     def describe(self) -> str:
-        return f"{self.action} {self.index_name} ({self.reason})"
+        where = f" in {self.region}" if self.region else ""
+        return f"{self.action} {self.index_name}{where} ({self.reason})"
+
+    def same_as(self, other: Step) -> bool:
+        """The same change of the same index (in the same region)."""
+        return (self.action, self.index_name, self.region) == (other.action, other.index_name, other.region)
 
     def request(self, table_name: str) -> dict[str, Any]:
         """The keyword arguments of the one UpdateTable call this step is (``model.wire``)."""
@@ -64,6 +79,9 @@ class Step:
         if self.action is Action.CREATE:
             assert self.index is not None, "a create step carries its index"
             return wire.create_index_request(table_name, self.index, self.attribute_definitions)
+        if self.region is not None:
+            assert self.replica_index is not None, "a replica update carries its index's overrides"
+            return wire.replica_update_request(table_name, self.region, (self.replica_index,))
         assert self.change is not None, "an update step carries its change"
         return wire.update_index_request(table_name, self.index_name, self.change)
 
@@ -111,9 +129,44 @@ def make_plan(live: LiveTable, spec: TableSpec, ownership: Ownership) -> Plan:
     creates.sort(key=lambda step: order[step.index_name])
     return Plan(
         table_name=spec.table_name,
-        steps=(*deletes, *updates, *creates),
+        steps=(*deletes, *updates, *creates, *_replica_updates(live, spec)),
         in_flight=tuple(index.name for index in live.in_flight),
     )
+
+
+def _replica_updates(live: LiveTable, spec: TableSpec) -> list[Step]:
+    """One step per replica and index whose read overrides differ from what the home
+    region's ``Replicas[]`` shows. Regions that are not replicas are the rules' to report."""
+    steps: list[Step] = []
+    for wanted in spec.replicas:
+        current = live.replica(wanted.region)
+        if current is None or wanted.region == live.region:
+            continue
+        for index in wanted.indexes:
+            override = current.override(index.name)
+            have_reads = None if override is None else override.read_capacity_units
+            have_max = None if override is None else override.max_read_request_units
+            reasons = []
+            if index.read_capacity_units is not None and index.read_capacity_units != have_reads:
+                reasons.append(f"ReadCapacityUnits {_or_own(have_reads)} → {index.read_capacity_units}")
+            if index.max_read_request_units is not None and index.max_read_request_units != have_max:
+                reasons.append(f"MaxReadRequestUnits {_or_own(have_max)} → {index.max_read_request_units}")
+            if reasons:
+                steps.append(
+                    Step(
+                        Action.UPDATE,
+                        index.name,
+                        "replica reads: " + "; ".join(reasons),
+                        index=spec.index(index.name),
+                        region=wanted.region,
+                        replica_index=index,
+                    )
+                )
+    return steps
+
+
+def _or_own(value: int | None) -> str:
+    return "the index's own" if value is None else str(value)
 
 
 def _create(wanted: IndexSpec, spec: TableSpec, reason: str, *, replacement: bool = False) -> Step:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime
 import itertools
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -40,6 +42,22 @@ class Sample:
 
 class ProgressSource(Protocol):
     def sample(self, table_name: str, index_name: str) -> Sample | None: ...
+
+
+class PerRegion:
+    """One progress source per replica region of a global table, made on first use
+    (CloudWatch publishes each replica's OnlineIndexPercentageProgress in its region)."""
+
+    def __init__(self, make: Callable[[str], ProgressSource]) -> None:
+        self._make = make
+        self._made: dict[str, ProgressSource] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, region: str) -> ProgressSource:
+        with self._lock:
+            if region not in self._made:
+                self._made[region] = self._make(region)
+            return self._made[region]
 
 
 class NoProgress:

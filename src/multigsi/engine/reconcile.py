@@ -17,6 +17,7 @@ from enum import StrEnum
 from typing import Any
 
 from multigsi.engine.classify import ErrorKind, classify
+from multigsi.engine.clients import Regions
 from multigsi.engine.clock import Clock, SystemClock
 from multigsi.engine.ownership.scope import Ownership
 from multigsi.engine.plan import Action, Plan, Step, make_plan
@@ -31,7 +32,7 @@ from multigsi.errors import (
     TableNotFoundError,
     TableUnavailableError,
 )
-from multigsi.model.live import UNAVAILABLE_TABLE_STATUSES, LiveTable, Phase
+from multigsi.model.live import UNAVAILABLE_TABLE_STATUSES, LiveIndex, LiveTable, Phase
 from multigsi.model.table import TableSpec
 from multigsi.model.wire import live_table_from_describe
 
@@ -63,6 +64,11 @@ class IndexProgress:
     percent: float | None = None
     eta: float | None = None
     estimate: Estimate | None = None  # eta with its spread, negative when overdue: for the policy
+    region: str | None = None  # a global table's replica region, None for the home region
+
+    @property
+    def label(self) -> str:
+        return self.name if self.region is None else f"{self.name} in {self.region}"
 
 
 @dataclass(frozen=True)
@@ -108,7 +114,7 @@ class ApplyResult:
         one wording both CloudFormation front doors report progress and timeouts in."""
         parts = []
         for item in self.in_flight:
-            text = f"{item.name} {item.phase}"
+            text = f"{item.label} {item.phase}"
             if item.percent is not None:
                 text += f" {item.percent:.0f}%"
             if item.eta is not None:
@@ -157,15 +163,42 @@ class Reconciler:
     progress: ProgressSource = field(default_factory=NoProgress)
     observer: Observer = _ignore
     step_client: Any = None
+    # A global table's replica regions (each read in its own region) and their progress.
+    regions: Regions | None = None
+    replica_progress: Callable[[str], ProgressSource] | None = None
 
-    def read(self, table_name: str, deadline: float | None = None) -> LiveTable:
+    def read(self, table_name: str, deadline: float | None = None, *, replicas: bool = True) -> LiveTable:
         """One DescribeTable, with the loop's own retry for transient trouble (never
-        sleeping past ``deadline``: then the trouble is raised as it is)."""
+        sleeping past ``deadline``: then the trouble is raised as it is). A global table
+        is also read in each replica's region: only there does a replica show its indexes'
+        IndexStatus (the home region's Replicas[] names them, without status).
+        ``replicas=False``: the home region's answer only (what a listing needs)."""
+        live = self._describe(self.client, table_name, deadline)
+        return self._with_replicas(live, deadline) if replicas else live
+
+    def _with_replicas(self, live: LiveTable, deadline: float | None) -> LiveTable:
+        if not live.replicas:
+            return live
+        if self.regions is None:
+            raise RuntimeError(f"{live.name} is a global table: reading it needs Reconciler.regions")
+        seen = []
+        for replica in live.replicas:
+            if replica.region == live.region or replica.unavailable:
+                seen.append(replica)  # never read: the home itself, or a replica that cannot answer
+                continue
+            try:
+                table = self._describe(self.regions.dynamodb(replica.region), live.name, deadline)
+            except TableNotFoundError:
+                table = None  # a replica still being created may not answer yet: not settled
+            seen.append(dataclasses.replace(replica, table=table))
+        return dataclasses.replace(live, replicas=tuple(seen))
+
+    def _describe(self, client: Any, table_name: str, deadline: float | None) -> LiveTable:
         tries = [0]
 
         def describe() -> LiveTable:
             tries[0] += 1
-            return live_table_from_describe(self.client.describe_table(TableName=table_name)["Table"])
+            return live_table_from_describe(client.describe_table(TableName=table_name)["Table"])
 
         def retryable(error: Exception) -> bool:
             return classify(error).retryable and tries[0] <= MAX_STALE_RETRIES
@@ -204,6 +237,12 @@ class Reconciler:
         live = self.read(spec.table_name, deadline)
         if live.status in UNAVAILABLE_TABLE_STATUSES:
             raise TableUnavailableError(live.name, live.status)
+        for replica in live.replicas:
+            if replica.unavailable:  # waiting would not end it: a person must act
+                why = f" ({replica.status_description})" if replica.status_description else ""
+                raise TableUnavailableError(
+                    live.name, f"a global table whose replica in {replica.region} is {replica.status}{why}"
+                )
         problems = problems_against_live(spec, live, ownership)
         if problems:
             raise SpecError(problems, f"table {spec.table_name}")
@@ -290,7 +329,11 @@ class Reconciler:
             if live.busy:
                 wait_started = now if wait_started is None else wait_started
                 known = [item.estimate for item in progress if item.estimate is not None]
-                slowest = max(known, key=lambda e: e.eta + e.spread) if len(known) == len(progress) else None
+                slowest = (
+                    max(known, key=lambda e: e.eta + e.spread)
+                    if known and len(known) == len(progress)
+                    else None
+                )
                 # Every index in flight still allocating: none can become ACTIVE before it backfills.
                 allocating = bool(progress) and all(item.phase is Phase.ALLOCATING for item in progress)
                 delay = self.policy.interval(
@@ -390,27 +433,66 @@ class Reconciler:
         return live, plan
 
     def _progress(self, live: LiveTable, tracker: BuildTracker, now: float) -> tuple[IndexProgress, ...]:
-        items = []
-        for index in live.indexes:
-            if not index.in_flight:
-                tracker.forget(live.name, index.name)
+        """Every index in flight, in the home region and in each replica's (where the slowest
+        usually is: a replica's copy starts after the home's allocation). An index the home
+        shows and a replica does not have yet counts as allocating there."""
+        items = self._region_progress(live.name, live.indexes, None, self.progress, tracker, now)
+        for replica in live.replicas:
+            if replica.table is None:
                 continue
-            sample = self.progress.sample(live.name, index.name) if index.phase is Phase.BACKFILLING else None
-            tracker.observe(live.name, index.name, now, sample)
-            estimate = tracker.estimate(live.name, index.name, now)
+            progress = self.replica_progress(replica.region) if self.replica_progress else NoProgress()
+            items.extend(
+                self._region_progress(
+                    live.name, replica.table.indexes, replica.region, progress, tracker, now
+                )
+            )
+            have = {index.name for index in replica.table.indexes}
+            for index in live.indexes:
+                if index.name not in have:  # on its way to this replica
+                    key = f"{live.name}@{replica.region}"
+                    tracker.observe(key, index.name, now, None)
+                    items.append(
+                        IndexProgress(
+                            index.name,
+                            Phase.ALLOCATING,
+                            tracker.elapsed(key, index.name, now),
+                            region=replica.region,
+                        )
+                    )
+        return tuple(items)
+
+    @staticmethod
+    def _region_progress(
+        table_name: str,
+        indexes: tuple[LiveIndex, ...],
+        region: str | None,
+        source: ProgressSource,
+        tracker: BuildTracker,
+        now: float,
+    ) -> list[IndexProgress]:
+        key = table_name if region is None else f"{table_name}@{region}"
+        items = []
+        for index in indexes:
+            if not index.in_flight:
+                tracker.forget(key, index.name)
+                continue
+            sample = source.sample(table_name, index.name) if index.phase is Phase.BACKFILLING else None
+            tracker.observe(key, index.name, now, sample)
+            estimate = tracker.estimate(key, index.name, now)
             items.append(
                 IndexProgress(
                     name=index.name,
                     phase=index.phase,
-                    elapsed=tracker.elapsed(live.name, index.name, now),
+                    elapsed=tracker.elapsed(key, index.name, now),
                     percent=None if sample is None else sample.percent,
                     eta=None if estimate is None else max(0.0, estimate.eta),
                     estimate=estimate,
+                    region=region,
                 )
             )
-        return tuple(items)
+        return items
 
 
 def _applied(step: Step, plan: Plan) -> bool:
     """Whether a step whose answer was lost took effect: a fresh plan no longer asks for it."""
-    return not any(s.action is step.action and s.index_name == step.index_name for s in plan.steps)
+    return not any(s.same_as(step) for s in plan.steps)

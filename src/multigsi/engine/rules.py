@@ -87,4 +87,50 @@ def problems_against_live(spec: TableSpec, live: LiveTable, ownership: Ownership
                 f"{limits.MAX_PROJECTED_ATTRIBUTES_PER_TABLE}",
             )
         )
+    problems.extend(_replica_problems(spec, live))
+    return problems
+
+
+def _replica_problems(spec: TableSpec, live: LiveTable) -> list[Problem]:
+    """Per-replica settings need a replica to apply to, and the table's billing mode.
+    Which regions hold replicas is the table's own business: never added or removed here."""
+    problems: list[Problem] = []
+    replicas = ", ".join(replica.region for replica in live.replicas) or "none"
+    for position, replica in enumerate(spec.replicas):
+        path = f"Replicas[{position}]"
+        if replica.region == live.region:
+            if replica.indexes:
+                problems.append(
+                    Problem(
+                        f"{path}.GlobalSecondaryIndexes",
+                        f"{replica.region} is the region multigsi works in (table {live.name!r}): its "
+                        "read settings are the index's own ProvisionedThroughput or OnDemandThroughput",
+                    )
+                )
+            continue
+        if live.replica(replica.region) is None:
+            problems.append(
+                Problem(
+                    f"{path}.Region",
+                    f"{replica.region!r} is not a replica of table {live.name!r} in {live.region} "
+                    f"(its replicas: {replicas}); add the replica to the table first",
+                )
+            )
+            continue
+        for index_position, index in enumerate(replica.indexes):
+            index_path = f"{path}.GlobalSecondaryIndexes[{index_position}]"
+            if index.read_capacity_units is not None and live.billing_mode is not BillingMode.PROVISIONED:
+                problems.append(
+                    Problem(
+                        f"{index_path}.ReadProvisionedThroughputSettings",
+                        f"is only allowed on PROVISIONED tables; {live.name!r} is {live.billing_mode}",
+                    )
+                )
+            if index.max_read_request_units is not None and live.billing_mode is BillingMode.PROVISIONED:
+                problems.append(
+                    Problem(
+                        f"{index_path}.ReadOnDemandThroughputSettings",
+                        f"is only allowed on PAY_PER_REQUEST tables; {live.name!r} is PROVISIONED",
+                    )
+                )
     return problems

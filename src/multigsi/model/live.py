@@ -75,6 +75,61 @@ class LiveIndex:
         return self.status is not IndexStatus.ACTIVE or self.backfilling
 
 
+# Replica states that end by themselves: wait. Any other (CREATION_FAILED, REGION_DISABLED,
+# INACCESSIBLE_ENCRYPTION_CREDENTIALS, ARCHIVING, ARCHIVED, ...) needs a person: say so.
+TRANSITIONAL_REPLICA_STATUSES = frozenset({"CREATING", "UPDATING", "DELETING"})
+
+
+@dataclass(frozen=True)
+class ReplicaIndexOverride:
+    """One index's read overrides in one replica region, as the home region's
+    ``Replicas[].GlobalSecondaryIndexes[]`` shows them (no status there: that is only in the
+    replica region's own DescribeTable)."""
+
+    name: str
+    read_capacity_units: int | None = None
+    max_read_request_units: int | None = None
+
+
+@dataclass(frozen=True)
+class LiveReplica:
+    """A replica of a global table: the home region's ``Replicas[]`` entry, and ``table``,
+    what DescribeTable in the replica's own region showed (None when not read yet)."""
+
+    region: str
+    status: str
+    status_description: str | None = None
+    overrides: tuple[ReplicaIndexOverride, ...] = ()
+    table: LiveTable | None = None
+
+    def override(self, index_name: str) -> ReplicaIndexOverride | None:
+        for override in self.overrides:
+            if override.name == index_name:
+                return override
+        return None
+
+    @property
+    def unavailable(self) -> bool:
+        """In a state that does not end by itself: no index change can complete there."""
+        return self.status != "ACTIVE" and self.status not in TRANSITIONAL_REPLICA_STATUSES
+
+    def busy(self, home: LiveTable) -> bool:
+        """Not settled: the replica itself changes, its table was not read, or its indexes
+        are not yet (or no longer) those of the home region, or one is in flight there.
+        An index the home region shows and the replica lacks is still on its way (when a
+        replica's copy starts is not documented): waiting is the safe side."""
+        if self.status != "ACTIVE" or self.table is None:
+            return True
+        if {index.name for index in self.table.indexes} != {index.name for index in home.indexes}:
+            return True
+        return self.table.home_busy  # its own Replicas[] (the other members) is the home's business
+
+    @property
+    def in_flight(self) -> tuple[LiveIndex, ...]:
+        """The replica's own indexes in flight (what it still builds or deletes)."""
+        return () if self.table is None else self.table.in_flight
+
+
 @dataclass(frozen=True)
 class LiveTable:
     name: str
@@ -85,6 +140,19 @@ class LiveTable:
     indexes: tuple[LiveIndex, ...]
     item_count: int | None = None
     projected_by_local_indexes: int = 0
+    replicas: tuple[LiveReplica, ...] = ()
+
+    @property
+    def region(self) -> str | None:
+        """The region this description was read in, from the table's ARN."""
+        parts = self.arn.split(":")
+        return parts[3] if len(parts) > 5 and parts[3] else None
+
+    def replica(self, region: str) -> LiveReplica | None:
+        for replica in self.replicas:
+            if replica.region == region:
+                return replica
+        return None
 
     def index(self, name: str) -> LiveIndex | None:
         for index in self.indexes:
@@ -103,7 +171,17 @@ class LiveTable:
         """Something is in flight: the table or any index is not settled.
 
         TableStatus alone is not enough: it can read ACTIVE while an index is CREATING.
+        A global table is settled only when every replica region is too.
         """
+        return (
+            self.status != "ACTIVE"
+            or any(index.in_flight for index in self.indexes)
+            or any(replica.busy(self) for replica in self.replicas)
+        )
+
+    @property
+    def home_busy(self) -> bool:
+        """This region alone is not settled (whatever its replicas do)."""
         return self.status != "ACTIVE" or any(index.in_flight for index in self.indexes)
 
     @property

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from multigsi.model.live import IndexStatus, LiveIndex, LiveTable
+from multigsi.model.live import IndexStatus, LiveIndex, LiveReplica, LiveTable, ReplicaIndexOverride
 from multigsi.model.table import (
     AttributeDefinition,
     AttributeType,
@@ -18,6 +18,7 @@ from multigsi.model.table import (
     Projection,
     ProjectionType,
     ProvisionedThroughput,
+    ReplicaIndexSpec,
     ReplicaSpec,
     ThroughputChange,
     WarmThroughput,
@@ -50,6 +51,26 @@ def update_index_request(table_name: str, index_name: str, change: ThroughputCha
     if change.warm_throughput is not None:
         update["WarmThroughput"] = warm_wire(change.warm_throughput)
     return {"TableName": table_name, "GlobalSecondaryIndexUpdates": [{"Update": update}]}
+
+
+def replica_update_request(
+    table_name: str, region: str, indexes: Iterable[ReplicaIndexSpec]
+) -> dict[str, Any]:
+    """UpdateTable changing one replica's per-index read overrides (``ReplicaUpdates``
+    ``Update``). Alone in its request: DynamoDB refuses ReplicaUpdates next to any other
+    change ("Replica modification must be the only operation in the request")."""
+    overrides = []
+    for index in indexes:
+        override: dict[str, Any] = {"IndexName": index.name}
+        if index.read_capacity_units is not None:
+            override["ProvisionedThroughputOverride"] = {"ReadCapacityUnits": index.read_capacity_units}
+        if index.max_read_request_units is not None:
+            override["OnDemandThroughputOverride"] = {"MaxReadRequestUnits": index.max_read_request_units}
+        overrides.append(override)
+    return {
+        "TableName": table_name,
+        "ReplicaUpdates": [{"Update": {"RegionName": region, "GlobalSecondaryIndexes": overrides}}],
+    }
 
 
 def bare_table_request(table_name: str, key: str = "pk") -> dict[str, Any]:
@@ -152,6 +173,24 @@ def live_table_from_describe(description: Mapping[str, Any]) -> LiveTable:
         item_count=description.get("ItemCount"),
         projected_by_local_indexes=sum(
             len(item.get("Projection", {}).get("NonKeyAttributes", [])) for item in local_indexes
+        ),
+        replicas=tuple(_live_replica(item) for item in description.get("Replicas", [])),
+    )
+
+
+def _live_replica(raw: Mapping[str, Any]) -> LiveReplica:
+    """One ``Replicas[]`` entry: the other region's status and its per-index overrides."""
+    return LiveReplica(
+        region=raw["RegionName"],
+        status=raw.get("ReplicaStatus", "ACTIVE"),
+        status_description=raw.get("ReplicaStatusDescription"),
+        overrides=tuple(
+            ReplicaIndexOverride(
+                item["IndexName"],
+                (item.get("ProvisionedThroughputOverride") or {}).get("ReadCapacityUnits"),
+                (item.get("OnDemandThroughputOverride") or {}).get("MaxReadRequestUnits"),
+            )
+            for item in raw.get("GlobalSecondaryIndexes", [])
         ),
     )
 

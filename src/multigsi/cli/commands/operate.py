@@ -156,7 +156,8 @@ def status(
         raise click.UsageError("give a SPEC file or --table NAME")
     specs = load_specs(spec, logical_id=logical_id) if spec else ()
     names = [s.table_name for s in specs] + list(tables)
-    reconciler = Reconciler(target.clients().dynamodb, observer=report_retry)
+    clients = target.clients()
+    reconciler = Reconciler(clients.dynamodb, observer=report_retry, regions=clients.regions)
     try:
         lives = [reconciler.read(name) for name in names]
     except TableNotFoundError as error:

@@ -261,7 +261,7 @@ class Operations:
         deadline = self._deadline()  # every loop in a handler ends by its deadline
         try:
             live = Reconciler(self.clients.dynamodb, clock=self.clock, rng=self.rng).read(
-                identifier.table_name, deadline
+                identifier.table_name, deadline, replicas=False
             )
         except TableNotFoundError as error:
             return failed(ErrorCode.NOT_FOUND, str(error))
@@ -285,7 +285,7 @@ class Operations:
         models: list[Mapping[str, Any]] = []
         for name in page.get("TableNames", []):
             try:
-                live = reader.read(name, deadline)
+                live = reader.read(name, deadline, replicas=False)
             except TableNotFoundError:
                 continue
             record = TableRecord(self.clients.dynamodb, live.arn, self.clock, deadline, self.rng)

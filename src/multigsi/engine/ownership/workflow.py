@@ -43,7 +43,7 @@ from multigsi.engine.ownership.record import Claim, Claims, Kind, Origin, Owner,
 from multigsi.engine.ownership.scope import Ownership
 from multigsi.engine.ownership.stack import StackQuestions
 from multigsi.engine.plan import Action, Plan
-from multigsi.engine.progress import CloudWatchProgress
+from multigsi.engine.progress import CloudWatchProgress, PerRegion
 from multigsi.engine.reconcile import ApplyResult, Event, Outcome, Reconciler
 from multigsi.errors import ClaimConflictError
 from multigsi.model.live import IndexStatus, LiveTable
@@ -224,6 +224,7 @@ class Workflow:
 
     def reconciler(self) -> Reconciler:
         progress = CloudWatchProgress(self.clients.cloudwatch, self.clock)
+        regions = self.clients.regions
         return Reconciler(
             self.clients.dynamodb,
             step_client=self.clients.step,
@@ -231,6 +232,12 @@ class Workflow:
             rng=self.rng,
             progress=progress,
             observer=self.observer,
+            regions=regions,
+            replica_progress=(
+                None
+                if regions is None
+                else PerRegion(lambda region: CloudWatchProgress(regions.cloudwatch(region), self.clock))
+            ),
         )
 
     def _settled(self, reconciler: Reconciler, table_name: str) -> LiveTable | Pending:
