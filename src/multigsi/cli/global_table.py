@@ -126,7 +126,9 @@ def _split_home(
     position = regions.index(home)
     if regions.count(home) > 1:
         again = regions.index(home, position + 1)
-        problems.append(Problem(f"{path}[{again}].Region", f"{home!r} is already listed by {path}[{position}]"))
+        problems.append(
+            Problem(f"{path}[{again}].Region", f"{home!r} is already listed by {path}[{position}]")
+        )
     by_name = {index.get("IndexName"): index for index in indexes if isinstance(index, dict)}
     home_indexes = replicas[position].get("GlobalSecondaryIndexes") or []
     if not isinstance(home_indexes, list):
