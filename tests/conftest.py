@@ -39,11 +39,11 @@ def endpoint(local_dynamodb: LocalDynamoDB) -> LocalDynamoDB:
     return local_dynamodb
 
 
-def make_client(url: str, *, retries: int = 5) -> Any:
+def make_client(url: str, *, retries: int = 5, region: str = "us-east-1") -> Any:
     return boto3.client(
         "dynamodb",
         endpoint_url=url,
-        region_name="us-east-1",
+        region_name=region,
         aws_access_key_id="local",
         aws_secret_access_key="local",
         config=Config(retries={"mode": "standard", "max_attempts": retries}),
@@ -163,3 +163,32 @@ def quick_endpoint() -> Iterator[LocalDynamoDB]:
     )
     with LocalDynamoDB(timing=timing) as local:
         yield local
+
+
+def add_replicas(client: Any, name: str, regions: list[str], timeout: float = 30.0) -> None:
+    """Make ``name`` a global table with replicas in ``regions``, one at a time (DynamoDB
+    takes one replica change per UpdateTable, and none while another is in flight), and
+    wait until every replica is ACTIVE."""
+    import time
+
+    for region in regions:
+        deadline = time.monotonic() + timeout
+        while True:
+            table = client.describe_table(TableName=name)["Table"]
+            settled = table["TableStatus"] == "ACTIVE" and all(
+                replica["ReplicaStatus"] == "ACTIVE" for replica in table.get("Replicas", [])
+            )
+            if settled:
+                break
+            assert time.monotonic() < deadline, f"{name} never settled before adding {region}"
+            time.sleep(0.05)
+        client.update_table(TableName=name, ReplicaUpdates=[{"Create": {"RegionName": region}}])
+    deadline = time.monotonic() + timeout
+    while True:
+        replicas = client.describe_table(TableName=name)["Table"].get("Replicas", [])
+        if {r["RegionName"] for r in replicas} >= set(regions) and all(
+            r["ReplicaStatus"] == "ACTIVE" for r in replicas
+        ):
+            return
+        assert time.monotonic() < deadline, f"the replicas of {name} never became ACTIVE"
+        time.sleep(0.05)

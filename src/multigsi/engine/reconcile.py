@@ -179,13 +179,13 @@ class Reconciler:
     def _with_replicas(self, live: LiveTable, deadline: float | None) -> LiveTable:
         if not live.replicas:
             return live
-        if self.regions is None:
-            raise RuntimeError(f"{live.name} is a global table: reading it needs Reconciler.regions")
         seen = []
         for replica in live.replicas:
             if replica.region == live.region or replica.unavailable:
                 seen.append(replica)  # never read: the home itself, or a replica that cannot answer
                 continue
+            if self.regions is None:
+                raise RuntimeError(f"{live.name} is a global table: reading it needs Reconciler.regions")
             try:
                 table = self._describe(self.regions.dynamodb(replica.region), live.name, deadline)
             except TableNotFoundError:

@@ -93,13 +93,14 @@ class IndexOperation:
 class EndpointEvent:
     """What happened at the endpoint, for tests and the benchmark: ``kind`` is
     ``started`` / ``finished`` (index work), ``refused`` (an error AWS would give) or
-    ``describe``."""
+    ``describe``; ``region``: where (a global table's regions each have their own)."""
 
     at: float
     table: str
     kind: str
     index: str = ""
     detail: str = ""
+    region: str = ""
 
 
 @dataclass
@@ -133,7 +134,7 @@ class ControlPlane:
         for name, op in list(ops.items()):
             if op.done_at <= now:
                 del ops[name]
-                self.events.append(EndpointEvent(op.done_at, key[1], "finished", name, op.kind))
+                self.events.append(EndpointEvent(op.done_at, key[1], "finished", name, op.kind, key[0]))
 
     def index_operations(self, region: str) -> int:
         """Index creates, deletes and updates in flight in a region (account-level count)."""
@@ -159,7 +160,7 @@ class ControlPlane:
         self.tags.forget(key)
 
     def record(self, key: TableKey, kind: str, index: str = "", detail: str = "") -> None:
-        self.events.append(EndpointEvent(self.clock(), key[1], kind, index, detail))
+        self.events.append(EndpointEvent(self.clock(), key[1], kind, index, detail, key[0]))
 
     # --- what DescribeTable shows -----------------------------------------------------------
 
