@@ -4,9 +4,14 @@
 add or delete per stack update); ``GlobalSecondaryIndexes`` applies them one at a time.
 Add, remove or change several of them in the list and deploy again: the same.
 
+``MultigsiGlobalOrders`` is the same table as a global table: replicas in two more regions,
+each index built in every region before the next one starts, and per-replica read limits
+for some indexes (``replica_index_options``: ``TableV2`` itself refuses replica options for
+indexes it does not define, see docs/cdk.md).
+
     pip install -e '../..[cdk]'       # aws-cdk-lib; the CDK CLI is `npm install -g aws-cdk`
     cdk bootstrap                     # once per account and region
-    cdk deploy
+    cdk deploy MultigsiOrders         # or MultigsiGlobalOrders (us-east-1, replicas in eu-west-1, ap-south-1)
 """
 
 from __future__ import annotations
@@ -50,6 +55,19 @@ INDEXES = [
 ]
 
 
+HOME_REGION = "us-east-1"  # a global table needs its stack's region at synth time
+REPLICA_REGIONS = ("eu-west-1", "ap-south-1")
+# Each replica region's own read limits for some indexes (on-demand: MaxReadRequestUnits);
+# the other indexes, and every index in the home region, keep the index's own settings.
+REPLICA_INDEX_OPTIONS = {
+    "eu-west-1": {
+        "by-customer": dynamodb.ReplicaGlobalSecondaryIndexOptions(max_read_request_units=200),
+        "by-sku": dynamodb.ReplicaGlobalSecondaryIndexOptions(max_read_request_units=40),
+    },
+    "ap-south-1": {"by-status": dynamodb.ReplicaGlobalSecondaryIndexOptions(max_read_request_units=80)},
+}
+
+
 class OrdersStack(cdk.Stack):
     def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -73,7 +91,28 @@ class OrdersStack(cdk.Stack):
         cdk.CfnOutput(self, "IndexNames", value=self.indexes.index_names_attribute)
 
 
+class GlobalOrdersStack(cdk.Stack):
+    """The orders table with replicas: the indexes are applied one at a time and each waits
+    for every region; the replica regions read their own limits for some indexes."""
+
+    def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
+        kwargs.setdefault("env", cdk.Environment(region=HOME_REGION))
+        super().__init__(scope, construct_id, **kwargs)
+        table = dynamodb.TableV2(
+            self,
+            "Orders",
+            partition_key=key("order_id"),
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+            replicas=[dynamodb.ReplicaTableProps(region=region) for region in REPLICA_REGIONS],
+        )
+        self.indexes = GlobalSecondaryIndexes(
+            self, "Indexes", table=table, indexes=INDEXES, replica_index_options=REPLICA_INDEX_OPTIONS
+        )
+        cdk.CfnOutput(self, "IndexNames", value=self.indexes.index_names_attribute)
+
+
 if __name__ == "__main__":
     app = cdk.App()
     OrdersStack(app, "MultigsiOrders")
+    GlobalOrdersStack(app, "MultigsiGlobalOrders")
     app.synth()

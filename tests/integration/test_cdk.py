@@ -3,7 +3,7 @@ checked with CDK's assertions and cfn-lint, and its custom resource's properties
 through the local CloudFormation/Lambda harness against the local DynamoDB endpoint.
 
 Nothing is mocked. jsii starts a Node.js process and a synth takes seconds, so the app
-(three stacks) is synthesized once for the module; the Lambda zip the provider deploys is
+(five stacks, the example app's two among them) is synthesized once for the module; the Lambda zip the provider deploys is
 built once per test session into a temporary cache (pip downloads boto3 the first time).
 """
 
@@ -14,26 +14,30 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 
 # jsii prints a large banner on stderr for a Node.js past its end of life (this image has 20).
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
-from aws_cdk import App, Duration, RemovalPolicy, Stack, assertions
+from aws_cdk import App, Duration, Environment, RemovalPolicy, Stack, assertions
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
 
 from multigsi.cdk import Backend, GlobalSecondaryIndexes
 from multigsi.cdk.code import CACHE_ENV
+from multigsi.cdk.provider import replica_statements
 from multigsi.cloudformation.properties import properties_spec
 from multigsi.cloudformation.resource_type import SCHEMA_PATH, TYPE_NAME
 from multigsi.deploy.template import template as sam_template
 from multigsi.errors import SpecError
+from multigsi.local import LocalDynamoDB, Timing
 from multigsi.local.cloudformation import Stack as HarnessStack
 from multigsi.local.cloudformation.resource_type_caller import RegistryStack
 from multigsi.model.parse import parse_table_spec
@@ -151,6 +155,7 @@ def synthesized(lambda_cache: Path, tmp_path_factory: pytest.TempPathFactory) ->
     module = importlib.util.module_from_spec(example)
     example.loader.exec_module(module)
     stacks["Example"] = module.OrdersStack(app, "Example")
+    stacks["Global"] = module.GlobalOrdersStack(app, "Global")
 
     assembly = app.synth()
     templates = {name: assembly.get_stack_by_name(name).template for name in stacks}
@@ -291,6 +296,8 @@ def evaluate(value: Any, resources: Mapping[str, Any]) -> Any:
         return {key: evaluate(item, resources) for key, item in value.items()}
     ((function, argument),) = value.items()
     if function == "Ref":
+        if resources.get(argument, {}).get("Type") == "AWS::DynamoDB::Table":
+            return resources[argument]["Properties"]["TableName"]  # a table's Ref is its name
         return PSEUDO.get(argument) or f"ref:{argument}"
     if function == "Fn::GetAtt":
         resource = resources[argument[0]]
@@ -344,6 +351,10 @@ def test_role_is_scoped_exactly_as_the_sam_templates(synthesized: Synthesized) -
         sam(IMPORTED), sam(IMPORTED)["Resources"]["MultigsiRole"]["Properties"]["Policies"][0]
     )
     expected += [s for s in imported_table if s not in expected]  # the second construct's table
+    for table in (TABLE, IMPORTED):  # every region, in case the table is (or becomes) global
+        (grant,) = replica_statements(f"arn:aws:dynamodb:*:123456789012:table/{table}")
+        grant = {**grant, "Resource": [grant["Resource"]]}
+        expected += [grant] if grant not in expected else []  # once the SAM template has it too
     assert statements(document, inline) == sorted(expected, key=canonical)
     hand_off_expected = statements(
         sam(TABLE), sam(TABLE)["Resources"]["MultigsiSelfInvokeAndLogs"]["Properties"]
@@ -619,3 +630,237 @@ def test_a_table_name_that_would_widen_the_role_is_refused(lambda_cache: Path) -
         "table: 'orders*' may only contain letters, digits, '_', '.' and '-'"
     ]
     assert error.source == "Bad/Indexes"
+
+
+# --- global tables (TableV2 replicas) -------------------------------------------------------
+
+HOME, WEST, SOUTH = "us-east-1", "eu-west-1", "ap-south-1"
+GLOBAL_TABLE = "cdk-global-orders"  # the name CloudFormation would give the example's table
+
+
+def global_resource(synthesized: Synthesized) -> tuple[str, dict[str, Any]]:
+    construct = synthesized.stacks["Global"].indexes
+    logical_id = synthesized.stacks["Global"].get_logical_id(construct.resource.node.default_child)
+    return logical_id, synthesized.templates["Global"]["Resources"][logical_id]
+
+
+def test_the_global_example_lists_its_replica_regions_and_their_overrides(synthesized: Synthesized) -> None:
+    document = synthesized.templates["Global"]
+    _, resource = global_resource(synthesized)
+    assert resource["Properties"]["Replicas"] == [
+        {
+            "Region": WEST,
+            "GlobalSecondaryIndexes": [
+                {"IndexName": "by-customer", "ReadOnDemandThroughputSettings": {"MaxReadRequestUnits": 200}},
+                {"IndexName": "by-sku", "ReadOnDemandThroughputSettings": {"MaxReadRequestUnits": 40}},
+            ],
+        },
+        {
+            "Region": SOUTH,
+            "GlobalSecondaryIndexes": [
+                {"IndexName": "by-status", "ReadOnDemandThroughputSettings": {"MaxReadRequestUnits": 80}}
+            ],
+        },
+    ], "every replica region but the home one, in the table's order"
+    _, table = only(document, "AWS::DynamoDB::GlobalTable")
+    assert "GlobalSecondaryIndexes" not in table["Properties"], "CloudFormation never owns the indexes"
+    assert {replica["Region"] for replica in table["Properties"]["Replicas"]} == {HOME, WEST, SOUTH}
+    assert not any("GlobalSecondaryIndexes" in replica for replica in table["Properties"]["Replicas"])
+    spec = properties_spec({**resource["Properties"], "TableName": GLOBAL_TABLE})
+    assert [replica.region for replica in spec.replicas] == [WEST, SOUTH]
+    assert spec.replica(WEST) is not None and spec.replica(WEST).index("by-sku") is not None  # type: ignore[union-attr]
+    assert synthesized.stacks["Global"].indexes.replica_regions == (WEST, SOUTH)
+
+
+def test_the_role_reads_and_updates_the_table_in_every_region_and_tags_only_at_home(
+    synthesized: Synthesized,
+) -> None:
+    document = synthesized.templates["Global"]
+    table_id, _ = only(document, "AWS::DynamoDB::GlobalTable")
+    role = next(
+        value for value in of_type(document, "AWS::IAM::Role").values() if value["Properties"].get("Policies")
+    )
+    (inline,) = role["Properties"]["Policies"]
+    found = statements(document, inline)
+    every_region = f"arn:aws:dynamodb:*:123456789012:table/ref:{table_id}"  # a GlobalTable's Ref
+    assert {"Effect": "Allow", "Action": ["dynamodb:DescribeTable", "dynamodb:UpdateTable"],
+            "Resource": [every_region]} in found  # fmt: skip
+    for statement in found:
+        if every_region in statement["Resource"]:
+            assert statement["Action"] == ["dynamodb:DescribeTable", "dynamodb:UpdateTable"]
+            assert "Condition" not in statement
+        if any(
+            action in statement["Action"] for action in ("dynamodb:TagResource", "dynamodb:UntagResource")
+        ):
+            assert statement["Condition"]["ForAllValues:StringLike"] == {"aws:TagKeys": ["multigsi:*"]}
+            assert every_region not in statement["Resource"], "tags only on the home region's table"
+
+
+def global_stack(name: str) -> tuple[App, Stack, dynamodb.TableV2]:
+    app = App()
+    stack = Stack(app, name, env=Environment(region=HOME))
+    table = dynamodb.TableV2(
+        stack,
+        "Orders",
+        table_name=GLOBAL_TABLE,
+        partition_key=attribute("pk"),
+        billing=dynamodb.Billing.provisioned(
+            read_capacity=dynamodb.Capacity.fixed(10),
+            write_capacity=dynamodb.Capacity.autoscaled(max_capacity=20),
+        ),
+        replicas=[dynamodb.ReplicaTableProps(region=WEST), dynamodb.ReplicaTableProps(region=SOUTH)],
+    )
+    return app, stack, table
+
+
+def test_fixed_read_capacity_is_read_from_cdks_capacity(lambda_cache: Path) -> None:
+    _, stack, table = global_stack("Fixed")
+    indexes = GlobalSecondaryIndexes(
+        stack, "Indexes", table=table, indexes=[BY_REGION, BY_CUSTOMER],
+        replica_index_options={SOUTH: {"by-region": dynamodb.ReplicaGlobalSecondaryIndexOptions(
+            read_capacity=dynamodb.Capacity.fixed(3))}},
+    )  # fmt: skip
+    (resource,) = of_type(assertions.Template.from_stack(stack).to_json(), "Custom::MultiGsi").values()
+    assert resource["Properties"]["Replicas"] == [
+        {"Region": WEST},
+        {"Region": SOUTH, "GlobalSecondaryIndexes": [{
+            "IndexName": "by-region",
+            "ReadProvisionedThroughputSettings": {"ReadCapacityUnits": 3},
+        }]},
+    ]  # fmt: skip
+    south = indexes.spec.replica(SOUTH)
+    assert south is not None and south.index("by-region") is not None
+    assert (south.indexes[0].read_capacity_units, south.indexes[0].max_read_request_units) == (3, None)
+
+
+def test_bad_replica_overrides_are_named_with_their_region_and_index(lambda_cache: Path) -> None:
+    _, stack, table = global_stack("BadReplicas")
+    options = dynamodb.ReplicaGlobalSecondaryIndexOptions
+    with pytest.raises(SpecError) as caught:
+        GlobalSecondaryIndexes(
+            stack, "Indexes", table=table, indexes=[BY_REGION],
+            replica_index_options={
+                WEST: {
+                    "by-customer": options(max_read_request_units=10),
+                    "by-region": options(read_capacity=dynamodb.Capacity.autoscaled(max_capacity=5), contributor_insights=True,
+                                         max_read_request_units=100),
+                },
+                HOME: {"by-region": options(max_read_request_units=10)},
+                "us-west-2": {"by-region": options(max_read_request_units=10)},
+                SOUTH: {"by-region": "fast"},
+            },
+        )  # fmt: skip
+    assert [str(problem) for problem in caught.value.problems] == [
+        "replica_index_options['us-east-1']: us-east-1 is the table's home region: its indexes take their own "
+        "settings (read_capacity / max_read_request_units of the index), not replica overrides",
+        "replica_index_options['us-west-2']: us-west-2 is not a replica region of the table "
+        "(its replicas: eu-west-1, ap-south-1)",
+        "replica_index_options['eu-west-1']['by-customer']: 'by-customer' is not one of this construct's "
+        "indexes (by-region)",
+        "replica_index_options['eu-west-1']['by-region'].contributor_insights: is not applied by multigsi "
+        "(index read settings only)",
+        "replica_index_options['eu-west-1']['by-region'].read_capacity: Capacity.autoscaled is not applied "
+        "by multigsi: give Capacity.fixed(n)",
+        "replica_index_options['eu-west-1']['by-region'].max_read_request_units: the table is PROVISIONED: "
+        "give read_capacity instead",
+        "replica_index_options['ap-south-1']['by-region']: expected ReplicaGlobalSecondaryIndexOptions or a "
+        "mapping of its fields, got str",
+    ]
+    assert caught.value.source == "BadReplicas/Indexes"
+    assert stack.node.try_find_child("MultigsiProvider") is None, "a bad construct adds nothing"
+
+
+def test_a_replica_added_after_the_construct_fails_synth(lambda_cache: Path) -> None:
+    app, stack, table = global_stack("Later")
+    GlobalSecondaryIndexes(stack, "Indexes", table=table, indexes=[BY_REGION])
+    table.add_replica(region="eu-central-1")
+    with pytest.raises(
+        RuntimeError, match="add replicas to the table before creating GlobalSecondaryIndexes"
+    ):
+        app.synth()
+
+
+def replica_build_time(key: tuple[str, str], index: str, items: int) -> float:
+    """Short in the home region, longer in each replica: the last replica ends each build."""
+    return {HOME: 0.3, WEST: 0.8, SOUTH: 1.1}[key[0]]
+
+
+@pytest.fixture(scope="module")
+def global_endpoint() -> Iterator[LocalDynamoDB]:
+    timing = Timing(
+        build_seconds=0.3, min_jitter_seconds=0.1, allocation_fraction=0.0,
+        table_seconds=0.1, replica_seconds=0.3, replication_seconds=0.2,
+    )  # fmt: skip
+    with LocalDynamoDB(timing=timing, build_time=replica_build_time) as local:
+        yield local
+
+
+def regional_client(endpoint: LocalDynamoDB, region: str) -> Any:
+    return boto3.client(
+        "dynamodb", endpoint_url=endpoint.url, region_name=region,
+        aws_access_key_id="local", aws_secret_access_key="local",
+    )  # fmt: skip
+
+
+def three_region_table(clients: Mapping[str, Any], name: str) -> None:
+    """The example's table as CloudFormation leaves it: home plus two replicas, no indexes."""
+    create_table(clients[HOME], name, items=5)
+    for region in (WEST, SOUTH):
+        clients[HOME].update_table(TableName=name, ReplicaUpdates=[{"Create": {"RegionName": region}}])
+        deadline = time.monotonic() + 20
+        while not (
+            {r["RegionName"]: r["ReplicaStatus"] for r in described(clients[HOME], name).get("Replicas", [])}.get(region)
+            == "ACTIVE" and described(clients[HOME], name)["TableStatus"] == "ACTIVE"
+        ):  # fmt: skip
+            assert time.monotonic() < deadline, f"replica {region} not ACTIVE in time"
+            time.sleep(0.05)
+
+
+def described(client: Any, name: str) -> dict[str, Any]:
+    return dict(client.describe_table(TableName=name)["Table"])
+
+
+def test_the_global_examples_resource_converges_in_every_region(
+    synthesized: Synthesized, cloudformation_factory: Any, global_endpoint: LocalDynamoDB
+) -> None:
+    """The properties synthesized from the example's global stack, run by the custom resource
+    through the harness on a three-region table, checked from outside: every region ends
+    with every index ACTIVE and not backfilling, and each replica shows its overrides; its
+    Delete answers once the deletes have reached every region."""
+    clients = {region: regional_client(global_endpoint, region) for region in (HOME, WEST, SOUTH)}
+    three_region_table(clients, GLOBAL_TABLE)
+    logical_id, resource = global_resource(synthesized)
+    properties = dict(resource["Properties"])
+    properties.pop("ServiceToken")
+    table_id, _ = only(synthesized.templates["Global"], "AWS::DynamoDB::GlobalTable")
+    assert properties["TableName"] == {"Ref": table_id}
+    properties["TableName"] = GLOBAL_TABLE
+    stack = HarnessStack(cloudformation_factory(dynamodb=global_endpoint), logical_id, name="Global")
+
+    response = stack.create(properties)
+    assert response.status == "SUCCESS", response.reason
+    wanted = specified(properties)
+    for region in (HOME, WEST, SOUTH):
+        assert live_indexes(clients[region], GLOBAL_TABLE) == wanted, region
+        assert not any(
+            i.get("Backfilling") for i in described(clients[region], GLOBAL_TABLE)["GlobalSecondaryIndexes"]
+        )
+    home = described(clients[HOME], GLOBAL_TABLE)
+    overrides = {
+        replica["RegionName"]: {
+            index["IndexName"]: index["OnDemandThroughputOverride"]
+            for index in replica.get("GlobalSecondaryIndexes", [])
+            if "OnDemandThroughputOverride" in index
+        }
+        for replica in home["Replicas"]
+    }
+    assert overrides == {
+        WEST: {"by-customer": {"MaxReadRequestUnits": 200}, "by-sku": {"MaxReadRequestUnits": 40}},
+        SOUTH: {"by-status": {"MaxReadRequestUnits": 80}},
+    }
+    assert {replica["ReplicaStatus"] for replica in home["Replicas"]} == {"ACTIVE"}
+
+    response = stack.delete()
+    assert response.status == "SUCCESS", response.reason
+    for region in (HOME, WEST, SOUTH):
+        assert live_indexes(clients[region], GLOBAL_TABLE) == {}, f"{region}: every index it created is gone"

@@ -223,3 +223,28 @@ def test_a_replica_that_cannot_recover_by_itself_stops_the_plan_with_its_state(s
         reconciler.plan(parse_table_spec(SPEC), Ownership.everything())
 
     assert f"replica in eu-west-1 is {status} (the region is disabled)" in str(raised.value)
+
+
+def test_replica_region_clients_are_made_once_each_and_prepared_once() -> None:
+    """A run over many tables passes its call budget as ``prepare``: attaching it twice to
+    one client would count every replica read twice."""
+    from multigsi.engine.clients import Regions
+
+    made: list[tuple[str, str]] = []
+    prepared: list[object] = []
+
+    def make(service: str, region: str) -> object:
+        made.append((service, region))
+        return object()
+
+    def prepare(client: object) -> object:
+        prepared.append(client)
+        return client
+
+    regions = Regions(make).prepared(prepare)
+    first = regions.dynamodb("eu-west-1")
+    assert regions.dynamodb("eu-west-1") is first
+    assert regions.cloudwatch("eu-west-1") is not first
+    regions.dynamodb("ap-south-1")
+    assert made == [("dynamodb", "eu-west-1"), ("cloudwatch", "eu-west-1"), ("dynamodb", "ap-south-1")]
+    assert len(prepared) == 3

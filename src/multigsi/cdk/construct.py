@@ -23,11 +23,17 @@ Options and what they map to:
   account and region; handlers run up to 36 hours, with the execution role given at
   registration, so the stack gets no function, role or log group). The properties and the
   ownership rules are the same, so a stack can switch (docs/resource-type.md).
+- ``replica_index_options``: a global table's per-replica index read settings, by region
+  then index name, in CDK's ``ReplicaGlobalSecondaryIndexOptions``; the resource's
+  ``Replicas`` lists every replica region of a ``TableV2`` (``multigsi.cdk.replicas`` says
+  why the ``TableV2`` cannot carry them itself). The role may read and update the table
+  in every region (``provider.replica_statements``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -38,10 +44,11 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct, IValidation
 
 from multigsi.cdk.provider import Provider, ProviderOptions
-from multigsi.cdk.shapes import check
+from multigsi.cdk.replicas import replica_regions, replicas_property
+from multigsi.cdk.shapes import check, index_names_of
 from multigsi.cloudformation.properties import CUSTOM_RESOURCE_TYPE
 from multigsi.cloudformation.properties import service_timeout as checked_service_timeout
-from multigsi.cloudformation.resource_type import TYPE_NAME
+from multigsi.cloudformation.resource_type import SCHEMA_PATH, TYPE_NAME
 from multigsi.deploy.template import DEFAULT_RESERVED_CONCURRENCY, check_table_name
 from multigsi.errors import Problem, SpecError
 from multigsi.model.table import BillingMode
@@ -81,6 +88,7 @@ class GlobalSecondaryIndexes(Construct):
         lambda_package: str | Path | None = None,
         reserved_concurrency: int | None = DEFAULT_RESERVED_CONCURRENCY,
         backend: Backend = Backend.CUSTOM_RESOURCE,
+        replica_index_options: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.table = table
@@ -97,11 +105,27 @@ class GlobalSecondaryIndexes(Construct):
                 check_table_name(known_name, "table")
             except SpecError as error:
                 raise SpecError(error.problems, source) from None
+        billing_mode = _billing_mode(table)
+        replicas, replica_problems = replicas_property(
+            table, replica_index_options, index_names_of(indexes), billing_mode
+        )
+        if replicas and backend is Backend.RESOURCE_TYPE and not _type_takes_replicas():
+            replica_problems.append(
+                Problem("backend", "this multigsi's registered type has no Replicas property yet")
+            )
         self.spec, properties = check(
-            table_name, indexes, billing_mode=_billing_mode(table), source=source, known_name=known_name
+            table_name,
+            indexes,
+            billing_mode=billing_mode,
+            source=source,
+            known_name=known_name,
+            replicas=replicas,
+            replica_problems=replica_problems,
         )
         self.index_names: tuple[str, ...] = tuple(index.name for index in self.spec.indexes)
+        self.replica_regions: tuple[str, ...] = tuple(replica.region for replica in self.spec.replicas)
         self.node.add_validation(_TwoOwners(self))
+        self.node.add_validation(_ReplicasKnown(self, replica_regions(table)))
         if backend is Backend.RESOURCE_TYPE:
             self._use_resource_type(properties, service_timeout, lambda_package, removal_policy, source)
             return
@@ -111,7 +135,7 @@ class GlobalSecondaryIndexes(Construct):
                 Path(lambda_package) if lambda_package is not None else None, reserved_concurrency
             ),
         )
-        self.provider.grant_table(table.table_arn)
+        self.provider.grant_table(table.table_arn, table_name)
         self.resource = CustomResource(
             self,
             "Resource",
@@ -194,6 +218,33 @@ class _TwoOwners:
                 "List each index in one place (remove it from the table, or from this construct).",
             )
         return []
+
+
+@jsii.implements(IValidation)
+class _ReplicasKnown:
+    """Fails synth when the table's replica regions changed after the construct read them
+    (``table.add_replica`` called later): the resource would list the regions as they were,
+    and overrides for a region added later would have been refused as not a replica."""
+
+    def __init__(self, owner: GlobalSecondaryIndexes, regions: tuple[str, ...] | None) -> None:
+        self.owner = owner
+        self.regions = regions
+
+    def validate(self) -> list[str]:
+        now = replica_regions(self.owner.table)
+        if now == self.regions:
+            return []
+        return [
+            f"the table's replica regions are {', '.join(now or ()) or 'none'}, but were "
+            f"{', '.join(self.regions or ()) or 'none'} when {self.owner.node.path} was created: "
+            "add replicas to the table before creating GlobalSecondaryIndexes for it"
+        ]
+
+
+def _type_takes_replicas() -> bool:
+    """Whether the registered type's schema (of this multigsi) accepts ``Replicas``."""
+    schema = json.loads(SCHEMA_PATH.read_text())
+    return "Replicas" in schema.get("properties", {})
 
 
 def _table_index_names(table: Any) -> list[str]:

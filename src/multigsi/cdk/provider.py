@@ -6,7 +6,12 @@ table a construct names, added as constructs appear), the function's settings fr
 constants, and the code is the zip ``multigsi package`` builds (``multigsi.cdk.code``). So
 the role is scoped exactly as the SAM template's: the tables the stack's constructs name,
 other tables only while their ownership tag names this stack, this stack's CloudFormation
-reads, GetMetricData, and the function's own invoke and log group.
+reads, GetMetricData, and the function's own invoke and log group. For global tables each
+named table also gets ``replica_statements``: DescribeTable and UpdateTable on its name in
+every region (a replica is a table of its own, read where it is, and a ``ReplicaUpdates``
+``Update`` "invokes the UpdateTable action in the destination Region": DynamoDB API
+reference, ReplicationGroupUpdate,
+https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_ReplicationGroupUpdate.html).
 
 The first construct in a stack creates the provider with its options; a later one that
 asks for different provider options is an error naming the option, not a silent choice.
@@ -40,6 +45,21 @@ PROVIDER_ID = "MultigsiProvider"  # the singleton's id, directly under the stack
 HANDLER = "multigsi.cloudformation.custom_resource.lambda_handler"
 MEMORY_MB = 256
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH  # the SAM template's 30 days
+
+
+REPLICA_ACTIONS = ["dynamodb:DescribeTable", "dynamodb:UpdateTable"]
+
+
+def replica_statements(every_region_arn: Any) -> list[dict[str, Any]]:
+    """The grants on a global table's replicas, beside ``table_statements`` (the home
+    region's, tag conditions included, unchanged): ``every_region_arn`` is the table's name
+    in any region of the account (``arn:${Partition}:dynamodb:*:${Account}:table/NAME``).
+    Every region, not only the replicas the app lists, so that a replica added later, by the
+    app or outside it, is read and given its overrides without waiting for the role; no tag
+    actions (the ownership record lives on the home region's table). The same statement as
+    ``replica_statements`` of ``multigsi.deploy.template`` on branch gt-cfn, so that the role
+    stays the SAM template's: once both are on main, import it from there instead."""
+    return [{"Effect": "Allow", "Action": REPLICA_ACTIONS, "Resource": every_region_arn}]
 
 
 @dataclass(frozen=True)
@@ -134,14 +154,20 @@ class Provider(Construct):
             )
         return found
 
-    def grant_table(self, table_arn: str) -> None:
-        """The role's grant on one more table and its indexes (once per table)."""
+    def grant_table(self, table_arn: str, table_name: str) -> None:
+        """The role's grant on one more table and its indexes, and on its replicas in every
+        region (once per table)."""
         if table_arn in self._tables:
             return
         self._tables.add(table_arn)
-        self.policy.add_statements(
-            *(iam.PolicyStatement.from_json(s) for s in table_statements(table_arn, f"{table_arn}/index/*"))
+        every_region_arn = Stack.of(self).format_arn(
+            service="dynamodb", region="*", resource="table", resource_name=table_name
         )
+        statements = [
+            *table_statements(table_arn, f"{table_arn}/index/*"),
+            *replica_statements(every_region_arn),
+        ]
+        self.policy.add_statements(*(iam.PolicyStatement.from_json(s) for s in statements))
 
     @property
     def service_token(self) -> str:

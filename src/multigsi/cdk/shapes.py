@@ -55,6 +55,16 @@ def index_properties(
     return rendered, definitions, problems
 
 
+def index_names_of(indexes: Sequence[Any]) -> list[str]:
+    """The names the indexes are given (before checking): what replica overrides may name."""
+    names = []
+    for index in indexes:
+        name = index.get("index_name") if isinstance(index, Mapping) else getattr(index, "index_name", None)
+        if isinstance(name, str) and not Token.is_unresolved(name):
+            names.append(name)
+    return names
+
+
 def _struct(index: Any, path: str, problems: list[Problem]) -> Any:
     """A ``GlobalSecondaryIndexProps(V2)``; a mapping of its keyword arguments (as jsii
     accepts for structs) is turned into one."""
@@ -82,18 +92,25 @@ def check(
     billing_mode: BillingMode | None,
     source: str,
     known_name: str | None = None,
+    replicas: Sequence[Mapping[str, Any]] = (),
+    replica_problems: Sequence[Problem] = (),
 ) -> tuple[TableSpec, dict[str, Any]]:
     """The spec and the custom resource's properties (without ServiceToken/ServiceTimeout);
     raise ``SpecError`` with every problem, the CLI's and CDK's together. ``table_name``
     goes into the properties (a token for a table of this app); the spec carries
     ``known_name`` (the name the app gives it) or, when CloudFormation names the table,
-    ``UNKNOWN_TABLE_NAME``."""
+    ``UNKNOWN_TABLE_NAME``. ``replicas``: the ``Replicas`` property (``cdk/replicas.py``),
+    left out when empty so that a table without replicas keeps its properties as they were;
+    ``replica_problems``: what that module found, reported with the rest."""
     rendered, definitions, problems = index_properties(indexes, billing_mode=billing_mode)
+    problems += replica_problems
     properties: dict[str, Any] = {
         "TableName": table_name,
         "AttributeDefinitions": definitions,
         "GlobalSecondaryIndexes": rendered,
     }
+    if replicas:
+        properties["Replicas"] = [dict(replica) for replica in replicas]
     checked = dict(properties)
     if Token.is_unresolved(table_name):
         checked["TableName"] = known_name or UNKNOWN_TABLE_NAME
