@@ -98,7 +98,14 @@ def test_iam_grants_only_what_the_handler_needs() -> None:
     template = load_yaml(SHIPPED.read_text())
     granted = {}
     tagging: dict[str, Any] = {}  # tag writes: on the named table, and only on multigsi's keys
+    every_region = "arn:${AWS::Partition}:dynamodb:*:${AWS::AccountId}:table/multigsi-demo-orders"
+    replicas = [s for s in statements(template) if s["Resource"] == {"Fn::Sub": every_region}]
+    assert [(s["Action"], "Condition" in s) for s in replicas] == [
+        (["dynamodb:DescribeTable", "dynamodb:UpdateTable"], False)
+    ], "a global table's replicas: read in every region, and the UpdateTable a replica update invokes"
     for statement in statements(template):
+        if statement in replicas:
+            continue
         assert statement["Effect"] == "Allow"
         actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
         for action in actions:
@@ -199,4 +206,35 @@ def test_role_reaches_an_old_table_after_a_replacement_only_through_the_ownershi
     assert fnmatch.fnmatchcase(written, _evaluate(pattern, mine))
     assert not fnmatch.fnmatchcase(
         written.replace(Owner.of(mine, "x").stack_uuid, ""), _evaluate(pattern, mine)
+    )
+
+
+def test_a_global_table_stack_passes_cfn_lint(tmp_path: Path) -> None:
+    """`--create-table --replica-region`: an AWS::DynamoDB::GlobalTable in the stack's region and
+    two others, with the role reaching the table in every region (and SAM still transforms it)."""
+    generated = tmp_path / "global.yaml"
+    generated.write_text(
+        multigsi(
+            "template", "--create-table", "--replica-region", "eu-west-1", "--replica-region", "ap-south-1"
+        )
+    )
+    cfn_lint(generated)
+    document = load_yaml(generated.read_text())
+    table = document["Resources"]["OrdersTable"]
+    assert table["Type"] == "AWS::DynamoDB::GlobalTable"
+    assert [r["Region"] for r in table["Properties"]["Replicas"]] == [
+        {"Ref": "AWS::Region"},
+        "eu-west-1",
+        "ap-south-1",
+    ]
+    document["Resources"]["MultigsiFunction"]["Properties"]["CodeUri"] = "s3://artifacts/multigsi-lambda.zip"
+    sam_transform(document)
+
+
+def test_replica_region_without_create_table_is_refused() -> None:
+    result = subprocess.run(
+        [*MULTIGSI, "template", "--replica-region", "eu-west-1"], capture_output=True, text=True, check=False
+    )
+    assert (
+        result.returncode == 1 and "--replica-region is for the table --create-table makes" in result.stderr
     )

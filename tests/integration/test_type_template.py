@@ -5,6 +5,7 @@ instead of the custom resource, checked by cfn-lint against the type's own schem
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -40,7 +41,13 @@ def schemas(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-@pytest.mark.parametrize("extra", [(), ("--create-table",)], ids=["existing-table", "create-table"])
+GLOBAL = ("--create-table", "--replica-region", "eu-west-1")
+GLOBAL_TEMPLATE = ROOT / "examples" / "orders-global-table.template.yaml"
+
+
+@pytest.mark.parametrize(
+    "extra", [(), ("--create-table",), GLOBAL], ids=["existing-table", "create-table", "global"]
+)
 def test_type_template_passes_cfn_lint_with_the_types_schema(
     extra: tuple[str, ...], schemas: Path, tmp_path: Path
 ) -> None:
@@ -52,7 +59,8 @@ def test_type_template_passes_cfn_lint_with_the_types_schema(
     assert linted.returncode == 0, linted.stdout + linted.stderr
     document = load_yaml(result.stdout)
     types = {r["Type"] for r in document["Resources"].values()}
-    assert types == ({TYPE_NAME, "AWS::DynamoDB::Table"} if extra else {TYPE_NAME})
+    table_type = "AWS::DynamoDB::GlobalTable" if extra == GLOBAL else "AWS::DynamoDB::Table"
+    assert types == ({TYPE_NAME, table_type} if extra else {TYPE_NAME})
     assert "Transform" not in document  # no function, role or log group: the registry runs the handlers
     table = document["Resources"]["TableIndexes"]["Properties"]["TableName"]
     assert table == ({"Ref": "OrdersTable"} if extra else "orders")
@@ -80,6 +88,16 @@ def test_type_properties_are_valid_against_the_types_schema(extra: tuple[str, ..
     if extra:
         properties = {**properties, "TableName": "orders"}  # a !Ref resolves to the table's name
     assert [e.message for e in validator.iter_errors(properties)] == []
+    # a global table's replicas, read from AWS::DynamoDB::GlobalTable, fit the schema too
+    read = load_yaml(
+        subprocess.run(
+            [sys.executable, "-m", "multigsi.cli", "template", "--resource-type", str(GLOBAL_TEMPLATE)],
+            capture_output=True, text=True, check=True, cwd=ROOT,
+            env={**os.environ, "AWS_DEFAULT_REGION": "us-east-1"},
+        ).stdout
+    )["Resources"]["TableIndexes"]["Properties"]  # fmt: skip
+    assert [r["Region"] for r in read["Replicas"]] == ["eu-west-1", "ap-south-1"]
+    assert [e.message for e in validator.iter_errors(read)] == []
     bad = {**properties, "ServiceTimeout": 3600}
     bad["GlobalSecondaryIndexes"] = [
         {**properties["GlobalSecondaryIndexes"][0], "Projection": {"ProjectionType": "EVERYTHING"}}

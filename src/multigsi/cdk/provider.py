@@ -36,6 +36,7 @@ from multigsi.deploy.template import (
     DEFAULT_RUNTIME,
     FUNCTION_TIMEOUT,
     hand_off_and_log_statements,
+    replica_statements,
     stack_statements,
     table_statements,
 )
@@ -45,21 +46,6 @@ PROVIDER_ID = "MultigsiProvider"  # the singleton's id, directly under the stack
 HANDLER = "multigsi.cloudformation.custom_resource.lambda_handler"
 MEMORY_MB = 256
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH  # the SAM template's 30 days
-
-
-REPLICA_ACTIONS = ["dynamodb:DescribeTable", "dynamodb:UpdateTable"]
-
-
-def replica_statements(every_region_arn: Any) -> list[dict[str, Any]]:
-    """The grants on a global table's replicas, beside ``table_statements`` (the home
-    region's, tag conditions included, unchanged): ``every_region_arn`` is the table's name
-    in any region of the account (``arn:${Partition}:dynamodb:*:${Account}:table/NAME``).
-    Every region, not only the replicas the app lists, so that a replica added later, by the
-    app or outside it, is read and given its overrides without waiting for the role; no tag
-    actions (the ownership record lives on the home region's table). The same statement as
-    ``replica_statements`` of ``multigsi.deploy.template`` on branch gt-cfn, so that the role
-    stays the SAM template's: once both are on main, import it from there instead."""
-    return [{"Effect": "Allow", "Action": REPLICA_ACTIONS, "Resource": every_region_arn}]
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 certain: parameters (their Default or a value given with ``--parameter``), Conditions
 (Fn::Equals/And/Or/Not and Condition references, as CloudFormation evaluates them),
 Fn::If, AWS::NoValue, Fn::Sub, Fn::Join, Fn::Select, Fn::FindInMap, and a Ref to a table
-resource with a literal TableName.
+resource (AWS::DynamoDB::Table or AWS::DynamoDB::GlobalTable) with a literal TableName.
 
 Anything only a deployed stack knows (Fn::GetAtt, a Ref to another resource, an import)
 is a problem naming the path and what would fix it there: ``--table-name`` for a table
@@ -22,6 +22,7 @@ from typing import Any
 from multigsi.errors import Problem, SpecError
 
 TABLE_TYPE = "AWS::DynamoDB::Table"
+TABLE_TYPES = (TABLE_TYPE, "AWS::DynamoDB::GlobalTable")
 SUB_VARIABLE = re.compile(r"\$\{([^}]+)\}")
 MAX_VISITS = 100_000
 
@@ -134,13 +135,20 @@ class Resolver:
             also = " (or --table-name)" if path.endswith(".TableName") else ""
             self._problem(path, f"parameter {name} has no Default; pass --parameter {name}=VALUE{also}")
             return UNRESOLVED
+        if name == "AWS::Region":  # the CLI's region when it has one (cli.spec_files)
+            self._problem(
+                path,
+                "pseudo parameter AWS::Region: no region is configured; give --region (or set "
+                "AWS_DEFAULT_REGION), or --parameter AWS::Region=VALUE",
+            )
+            return UNRESOLVED
         if name.startswith("AWS::"):
             self._problem(
                 path, f"pseudo parameter {name} is known only in a stack; pass --parameter {name}=VALUE"
             )
             return UNRESOLVED
         resource = self.resources.get(name)
-        if isinstance(resource, Mapping) and resource.get("Type") == TABLE_TYPE:
+        if isinstance(resource, Mapping) and resource.get("Type") in TABLE_TYPES:
             table_name = _mapping(resource.get("Properties")).get("TableName")
             if isinstance(table_name, str):
                 return table_name

@@ -123,7 +123,16 @@ def spec_options(command: Callable[..., Any]) -> Callable[..., Any]:
             if not separator:
                 raise click.BadParameter(f"{item!r} is not NAME=VALUE", param_hint="--parameter")
             values[name] = value
-        specs = load_specs(spec, logical_id=logical_id, table_name=table_name, parameters=values)
+        # aws_options (applied inside this one) still holds --region: a global table's home
+        region = kwargs.get("region")
+        specs = load_specs(
+            spec,
+            logical_id=logical_id,
+            table_name=table_name,
+            parameters=values,
+            region=region,
+            profile=kwargs.get("profile"),
+        )
         ownership = Ownership.listed_only() if keep_unlisted else Ownership.everything()
         return command(specs=specs, ownership=ownership, **kwargs)
 

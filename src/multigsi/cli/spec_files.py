@@ -1,5 +1,6 @@
 """Specs from files: a YAML or JSON spec (one table or a list of tables), or a
-CloudFormation template and the logical id of a table or multigsi custom resource in it.
+CloudFormation template and the logical id of a table (AWS::DynamoDB::Table or
+AWS::DynamoDB::GlobalTable, ``multigsi.cli.global_table``) or multigsi resource in it.
 
 Templates use short-form intrinsics (!Ref, !Sub, ...), so they are read with cfn-flip's
 loader, not bare PyYAML; ``multigsi.cli.intrinsics`` resolves them where the answer is
@@ -17,13 +18,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 from cfn_tools.yaml_loader import CfnYamlLoader
 
-from multigsi.cli.intrinsics import TABLE_TYPE, UNRESOLVED, Resolver
+from multigsi.cli.global_table import GLOBAL_TABLE_TYPE, global_table_properties
+from multigsi.cli.intrinsics import TABLE_TYPES, UNRESOLVED, Resolver
 from multigsi.cloudformation.properties import CUSTOM_RESOURCE_TYPES
 from multigsi.errors import Problem, SpecError
 from multigsi.model.parse import TABLE_FIELDS, parse_table_spec, parse_table_specs
@@ -43,14 +46,23 @@ def load_specs(
     logical_id: str | None = None,
     table_name: str | None = None,
     parameters: Mapping[str, str] | None = None,
+    region: str | None = None,
+    profile: str | None = None,
 ) -> tuple[TableSpec, ...]:
     """Load one or more table specs from ``path``; ``table_name`` overrides the file's
-    (and then the file's TableName is not resolved at all, so it may be anything)."""
+    (and then the file's TableName is not resolved at all, so it may be anything).
+    ``region``: where the table is read and changed, the home one of a global table
+    (default: boto3's configuration, of ``profile``); a template's ``AWS::Region`` resolves to it unless a
+    parameter says otherwise."""
     source = str(path)
     document = read_document(Path(path))
     if isinstance(document, Mapping) and "Resources" in document:
+        given = dict(parameters or {})
+        home = given.get("AWS::Region") or region or _configured_region(profile)
+        if home is not None:
+            given.setdefault("AWS::Region", home)
         properties = template_properties(
-            document, logical_id, dict(parameters or {}), source, skip_table_name=table_name is not None
+            document, logical_id, given, source, skip_table_name=table_name is not None
         )
         if table_name is not None:
             properties["TableName"] = table_name
@@ -63,10 +75,19 @@ def load_specs(
     if table_name is not None:
         if len(specs) != 1:
             raise SpecError([Problem("", "--table-name needs a spec with exactly one table")], source)
-        specs = (
-            TableSpec(table_name, specs[0].attribute_definitions, specs[0].indexes, specs[0].billing_mode),
-        )
+        specs = (replace(specs[0], table_name=table_name),)
     return specs
+
+
+def _configured_region(profile: str | None) -> str | None:
+    """The region boto3 would use (AWS_REGION, AWS_DEFAULT_REGION, the profile's), if any."""
+    import boto3
+
+    try:
+        region = boto3.session.Session(profile_name=profile).region_name
+    except Exception:  # a broken profile: the command's own client reports it, with its name
+        return None
+    return str(region) if region else None
 
 
 def read_document(path: Path) -> Any:
@@ -219,7 +240,12 @@ def template_properties(
     resource = resources.get(logical_id)
     if not isinstance(resource, Mapping) or not _is_candidate(resource):
         raise SpecError(
-            [Problem(f"Resources.{logical_id}", f"is not an {TABLE_TYPE} or multigsi custom resource")],
+            [
+                Problem(
+                    f"Resources.{logical_id}",
+                    f"is not an {' or '.join(TABLE_TYPES)} or multigsi custom resource",
+                )
+            ],
             source,
         )
     properties = resource.get("Properties") or {}
@@ -237,12 +263,15 @@ def template_properties(
         raise SpecError(resolver.problems, source)
     if not isinstance(resolved, dict) or resolved is UNRESOLVED:
         raise SpecError([Problem(f"Resources.{logical_id}.Properties", "expected a mapping")], source)
+    if resource.get("Type") == GLOBAL_TABLE_TYPE:
+        home = parameters.get("AWS::Region")
+        return global_table_properties(resolved, home, f"Resources.{logical_id}.Properties", source)
     return resolved
 
 
 def _is_candidate(resource: Any) -> bool:
     kind = resource.get("Type") if isinstance(resource, Mapping) else None
-    return kind == TABLE_TYPE or kind in CUSTOM_RESOURCE_TYPES
+    return kind in TABLE_TYPES or kind in CUSTOM_RESOURCE_TYPES
 
 
 def _chosen(template: Mapping[str, Any], logical_id: str | None) -> str:

@@ -1,8 +1,13 @@
 """What both CloudFormation resource kinds accept, read one way.
 
 ``Custom::MultiGsi`` and ``Multigsi::DynamoDB::GlobalSecondaryIndexes`` take the same
-properties (CloudFormation's own AWS::DynamoDB::Table shapes for the indexes), parsed by
-the same parser, so errors read the same and list every problem with its path.
+properties (CloudFormation's own AWS::DynamoDB::Table shapes for the indexes, and for a
+global table ``Replicas`` as AWS::DynamoDB::GlobalTable writes it), parsed by the same
+parser, so errors read the same and list every problem with its path.
+
+``Replicas`` names no index of its own: each per-replica setting is for an index the
+resource lists in ``GlobalSecondaryIndexes`` (the parser refuses others), so what a
+resource claims, and may delete, is still exactly ``listed_index_names``.
 CloudFormation sends numbers and booleans inside a custom resource's properties as strings;
 the parser accepts both.
 """
@@ -47,7 +52,8 @@ def properties_spec(properties: object, *, which: str = "ResourceProperties") ->
 
 
 def listed_index_names(properties: Mapping[str, Any] | None) -> tuple[str, ...]:
-    """Index names listed in (possibly invalid) properties: what a resource manages."""
+    """Index names listed in (possibly invalid) properties: what a resource manages
+    (``GlobalSecondaryIndexes`` only: ``Replicas`` only tunes reads of these)."""
     indexes = (properties or {}).get("GlobalSecondaryIndexes")
     if not isinstance(indexes, list):
         return ()

@@ -10,6 +10,14 @@ on this stack only (is it being deleted, does it own the table, does a previous 
 still exist); GetMetricData (which has no resource-level permissions), InvokeFunction on
 the function itself (for hand-offs), and writing to its own log group.
 
+A global table is a table of the same name in each replica region, read there (DescribeTable
+in the replica's region shows its own index builds), and UpdateTable's ``ReplicaUpdates``
+``Update`` "invokes the UpdateTable action in the destination Region" (DynamoDB API
+reference, ReplicationGroupUpdate). So DescribeTable and UpdateTable are granted on the table's
+name in every region (``dynamodb:*:ACCOUNT:table/NAME``, no index ARNs, no tag calls): the
+template cannot know which regions hold replicas now or later, and a region added later is
+covered without touching the role. Only this table name, only this account.
+
 Runaway chains are bounded three ways. The handler stops at ServiceTimeout (at most 3600 s,
 measured from a checked first invocation) and after MAX_HOPS hand-offs. With the 900 s
 Timeout here a hop works up to 870 s, so a whole chain is at most 5 working hops (plus a
@@ -24,18 +32,24 @@ asynchronous queue instead of failing.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from multigsi.cloudformation.properties import CUSTOM_RESOURCE_TYPE
 from multigsi.engine.ownership.record import STACKS_TAG
 from multigsi.errors import Problem, SpecError
 from multigsi.model import limits, wire
+from multigsi.model.parse import REGION_PATTERN
 from multigsi.model.table import TableSpec
 from multigsi.model.wire import create_action
 
 DEMO_TABLE_LOGICAL_ID = "OrdersTable"
+GLOBAL_TABLE_TYPE = "AWS::DynamoDB::GlobalTable"
 TABLE_ACTIONS = ["dynamodb:DescribeTable", "dynamodb:UpdateTable", "dynamodb:ListTagsOfResource"]
+# In a global table's other regions: read each replica, and the UpdateTable a ReplicaUpdates
+# Update invokes there. No tag calls: the ownership record lives on the home region's table.
+REPLICA_ACTIONS = ["dynamodb:DescribeTable", "dynamodb:UpdateTable"]
 # Tag writes only on multigsi's own keys: the role may rewrite its ownership record, never
 # a user's tags (ABAC tags included). See docs/security.md.
 TAG_ACTIONS = ["dynamodb:TagResource", "dynamodb:UntagResource"]
@@ -72,6 +86,42 @@ def reserved(raw: str) -> int | None:
     if not 1 <= value <= 1000:
         raise SpecError([Problem("--reserved-concurrency", f"expected 1 to 1000 or 'none', got {raw!r}")])
     return value
+
+
+def check_replica_regions(regions: Sequence[str], spec: TableSpec) -> tuple[str, ...]:
+    """``--replica-region`` values: region names, each once. When given, a replica the spec
+    gives index settings for must be one of them (the stack's own region, where the table is created, is
+    always a replica and takes no settings of its own)."""
+    problems: list[Problem] = []
+    for position, region in enumerate(regions):
+        where = f"--replica-region[{position}]"
+        if not re.fullmatch(REGION_PATTERN, region):
+            problems.append(Problem(where, f"{region!r} is not a region name like eu-west-1"))
+        elif region in regions[:position]:
+            problems.append(Problem(where, f"{region!r} is given twice"))
+    for position, replica in enumerate(spec.replicas if regions else ()):
+        if replica.indexes and replica.region not in regions:
+            problems.append(
+                Problem(
+                    f"Replicas[{position}].Region",
+                    f"{replica.region!r} has index settings but is not a --replica-region "
+                    f"({', '.join(regions) or 'none given'})",
+                )
+            )
+    if problems:
+        raise SpecError(problems)
+    return tuple(regions)
+
+
+def every_region_table_arn(table_name: str) -> Any:
+    """The table's ARN in any region of this account: each replica of a global table."""
+    return {"Fn::Sub": f"arn:${{AWS::Partition}}:dynamodb:*:${{AWS::AccountId}}:table/{table_name}"}
+
+
+def replica_statements(every_region_arn: Any) -> list[dict[str, Any]]:
+    """The grants on the table's replicas: ``every_region_arn`` names the table in every
+    region (``every_region_table_arn``, or the CDK construct's token for the same)."""
+    return [{"Effect": "Allow", "Action": REPLICA_ACTIONS, "Resource": every_region_arn}]
 
 
 def table_statements(table_arn: Any, index_arn: Any) -> list[dict[str, Any]]:
@@ -135,17 +185,20 @@ def template(
     service_timeout: int = 3600,
     runtime: str = DEFAULT_RUNTIME,
     reserved_concurrency: int | None = DEFAULT_RESERVED_CONCURRENCY,
+    replica_regions: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The template's document. ``runtime``: the one the zip's bytecode was compiled for
     (see ``multigsi package``). ``reserved_concurrency`` None leaves the function unreserved
-    (for accounts whose concurrency quota leaves nothing to reserve)."""
+    (for accounts whose concurrency quota leaves nothing to reserve). ``replica_regions``
+    (with ``create_table``): make the table an ``AWS::DynamoDB::GlobalTable`` with a replica
+    in each of them besides the stack's region."""
     check_table_name(spec.table_name)
     resources: dict[str, Any] = {}
     if create_table:
         table_ref: Any = {"Ref": DEMO_TABLE_LOGICAL_ID}
         table_arn: Any = {"Fn::GetAtt": [DEMO_TABLE_LOGICAL_ID, "Arn"]}
         index_arn: Any = {"Fn::Sub": f"${{{DEMO_TABLE_LOGICAL_ID}.Arn}}/index/*"}
-        resources[DEMO_TABLE_LOGICAL_ID] = demo_table(spec.table_name)
+        resources[DEMO_TABLE_LOGICAL_ID] = demo_table(spec.table_name, replica_regions)
     else:
         table_ref = spec.table_name
         table_arn = {
@@ -174,6 +227,7 @@ def template(
                         "Version": "2012-10-17",
                         "Statement": [
                             *table_statements(table_arn, index_arn),
+                            *replica_statements(every_region_table_arn(spec.table_name)),
                             *stack_statements(
                                 any_table_arn={
                                     "Fn::Sub": "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/*"
@@ -237,14 +291,20 @@ def template(
     }
 
 
-def demo_table(table_name: str) -> dict[str, Any]:
-    """The stack's own table for --create-table: a bare on-demand table to add indexes to."""
-    return {"Type": "AWS::DynamoDB::Table", "Properties": wire.bare_table_request(table_name)}
+def demo_table(table_name: str, replica_regions: Sequence[str] = ()) -> dict[str, Any]:
+    """The stack's own table for --create-table: a bare on-demand table to add indexes to;
+    with ``replica_regions``, a global table replicated there too (``AWS::DynamoDB::GlobalTable``,
+    what CDK's TableV2 synthesizes)."""
+    if not replica_regions:
+        return {"Type": "AWS::DynamoDB::Table", "Properties": wire.bare_table_request(table_name)}
+    regions: list[Any] = [{"Ref": "AWS::Region"}, *replica_regions]
+    return {"Type": GLOBAL_TABLE_TYPE, "Properties": wire.bare_global_table_properties(table_name, regions)}
 
 
 def index_properties(spec: TableSpec, table_ref: Any) -> dict[str, Any]:
-    """The table and index properties the custom resource and the type take alike."""
-    return {
+    """The table and index properties the custom resource and the type take alike
+    (a global table's per-replica read settings as ``Replicas``, when the spec has any)."""
+    properties: dict[str, Any] = {
         "TableName": table_ref,
         "AttributeDefinitions": [
             {"AttributeName": d.name, "AttributeType": str(d.type)}
@@ -253,9 +313,14 @@ def index_properties(spec: TableSpec, table_ref: Any) -> dict[str, Any]:
         ],
         "GlobalSecondaryIndexes": [create_action(index) for index in spec.indexes],
     }
+    if spec.replicas:
+        properties["Replicas"] = [wire.replica_properties(replica) for replica in spec.replicas]
+    return properties
 
 
-def type_template(spec: TableSpec, *, create_table: bool) -> dict[str, Any]:
+def type_template(
+    spec: TableSpec, *, create_table: bool, replica_regions: Sequence[str] = ()
+) -> dict[str, Any]:
     """A template using the registered resource type (``multigsi register-type``) instead of
     the custom resource: no function, role or log group in the stack (the type's execution
     role, set at registration, runs the handlers), and no one-hour ServiceTimeout: each
@@ -267,7 +332,7 @@ def type_template(spec: TableSpec, *, create_table: bool) -> dict[str, Any]:
     table_ref: Any = spec.table_name
     if create_table:
         table_ref = {"Ref": DEMO_TABLE_LOGICAL_ID}
-        resources[DEMO_TABLE_LOGICAL_ID] = demo_table(spec.table_name)
+        resources[DEMO_TABLE_LOGICAL_ID] = demo_table(spec.table_name, replica_regions)
     resources["TableIndexes"] = {
         "Type": TYPE_NAME,
         "Properties": {

@@ -19,6 +19,7 @@ from multigsi.model.table import (
     ProjectionType,
     ProvisionedThroughput,
     ReplicaIndexSpec,
+    ReplicaSpec,
     ThroughputChange,
     WarmThroughput,
 )
@@ -225,3 +226,42 @@ def _live_index(raw: Mapping[str, Any]) -> LiveIndex:
         ),
         item_count=raw.get("ItemCount"),
     )
+
+
+# --- Global tables in CloudFormation's shapes (AWS::DynamoDB::GlobalTable) -----------------
+
+
+def replica_index_properties(
+    name: str, read_capacity_units: int | None, max_read_request_units: int | None
+) -> dict[str, Any]:
+    """One index's read settings in one replica, as ``Replicas[].GlobalSecondaryIndexes[]``
+    lists them (only the settings that are given)."""
+    rendered: dict[str, Any] = {"IndexName": name}
+    if read_capacity_units is not None:
+        rendered["ReadProvisionedThroughputSettings"] = {"ReadCapacityUnits": read_capacity_units}
+    if max_read_request_units is not None:
+        rendered["ReadOnDemandThroughputSettings"] = {"MaxReadRequestUnits": max_read_request_units}
+    return rendered
+
+
+def replica_properties(replica: ReplicaSpec) -> dict[str, Any]:
+    """A spec's replica as ``Replicas[]`` lists it: the region and its index read settings."""
+    rendered: dict[str, Any] = {"Region": replica.region}
+    if replica.indexes:
+        rendered["GlobalSecondaryIndexes"] = [
+            replica_index_properties(i.name, i.read_capacity_units, i.max_read_request_units)
+            for i in replica.indexes
+        ]
+    return rendered
+
+
+def bare_global_table_properties(table_name: str, regions: Iterable[Any], key: str = "pk") -> dict[str, Any]:
+    """``AWS::DynamoDB::GlobalTable`` properties of an on-demand table keyed on one string
+    attribute, without indexes, with a replica in each of ``regions`` (the stack's own region
+    among them: CloudFormation requires it). Replicas need a NEW_AND_OLD_IMAGES stream."""
+    bare = bare_table_request(table_name, key)
+    return {
+        **bare,
+        "StreamSpecification": {"StreamViewType": "NEW_AND_OLD_IMAGES"},
+        "Replicas": [{"Region": region} for region in regions],
+    }

@@ -28,7 +28,7 @@ from multigsi.cloudformation.properties import listed_index_names
 from multigsi.engine.ownership.record import NO_STACK, STACKLESS_LOGICAL_ID, UUID_PATTERN, Owner
 from multigsi.errors import ResourceMissingError
 from multigsi.model import limits, wire
-from multigsi.model.live import LiveTable
+from multigsi.model.live import LiveReplica, LiveTable, ReplicaIndexOverride
 
 STACK_NAME = re.compile(r"[A-Za-z0-9._-]{1,128}")
 STACK_UUID = re.compile(rf"(?:{UUID_PATTERN.pattern}|[0-9a-f]{{32}})")  # a stack's uuid, or the hash fallback
@@ -142,8 +142,9 @@ def live_model(
     asked: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The model Read returns: the live shape of the indexes the resource owns, the
-    definitions of their key attributes, the table's billing mode. WarmThroughput is
-    write-only (a floor; the live value may be higher) and is not reported.
+    definitions of their key attributes, the table's billing mode, and a global table's
+    per-replica read overrides (``live_replicas``). WarmThroughput is write-only (a floor;
+    the live value may be higher) and is not reported.
 
     ``asked``: the model the request carried (Read's is the one CloudFormation keeps).
     Every attribute definition it lists that the table defines, with the same type, is
@@ -160,7 +161,7 @@ def live_model(
         if name in defined and str(defined[name].type) == kind
     ]
     reported += [d for d in live.attribute_definitions if d.name in used and d not in reported]
-    return {
+    model: dict[str, Any] = {
         "Id": str(identifier),
         "TableName": live.name,
         "BillingMode": str(live.billing_mode),
@@ -169,6 +170,79 @@ def live_model(
             wire.live_index_properties(index) for index in sorted(indexes, key=lambda i: i.name)
         ],
     }
+    replicas = live_replicas(live, names, asked)
+    if replicas is not None:
+        model["Replicas"] = replicas
+    return model
+
+
+def live_replicas(
+    live: LiveTable, owned: set[str], asked: Mapping[str, Any] | None
+) -> list[dict[str, Any]] | None:
+    """``Replicas`` as the live table shows it (the home region's DescribeTable
+    ``Replicas[].GlobalSecondaryIndexes[]``), for the owned indexes only; None for nothing to say.
+
+    For the regions the request's model lists, in its order (so a converged resource reads
+    back what it set): the home region as ``{Region}`` alone (its settings are the indexes'
+    own), a replica with its owned indexes (the model's order, then others with an
+    override), a region that is not a replica left out. A model without ``Replicas`` (an
+    identifier alone, List) gets each replica that overrides an owned index."""
+    listed = _asked_replicas(asked)
+    if listed is None:
+        shown = []
+        for replica in live.replicas:
+            overridden = sorted(o.name for o in replica.overrides if o.name in owned and _has_values(o))
+            if overridden:
+                shown.append(_replica_entry(replica, overridden))
+        return shown or None
+    reported: list[dict[str, Any]] = []
+    for region, names in listed:
+        found = live.replica(region)
+        if region == live.region:
+            reported.append({"Region": region})
+        elif found is not None:
+            present = {o.name for o in found.overrides if o.name in owned}
+            extra = sorted(
+                o.name for o in found.overrides if o.name in present - set(names) and _has_values(o)
+            )
+            reported.append(_replica_entry(found, [n for n in names if n in present] + extra))
+    return reported
+
+
+def _replica_entry(replica: LiveReplica, names: list[str]) -> dict[str, Any]:
+    entry: dict[str, Any] = {"Region": replica.region}
+    overrides = [replica.override(name) for name in names]
+    if names:
+        entry["GlobalSecondaryIndexes"] = [
+            wire.replica_index_properties(o.name, o.read_capacity_units, o.max_read_request_units)
+            for o in overrides
+            if o is not None
+        ]
+    return entry
+
+
+def _has_values(override: ReplicaIndexOverride) -> bool:
+    return override.read_capacity_units is not None or override.max_read_request_units is not None
+
+
+def _asked_replicas(asked: Mapping[str, Any] | None) -> list[tuple[str, list[str]]] | None:
+    """The regions (and their index names) a model's ``Replicas`` lists; None without any."""
+    raw = (asked or {}).get("Replicas")
+    if not isinstance(raw, list):
+        return None
+    found: list[tuple[str, list[str]]] = []
+    for item in raw:
+        region = item.get("Region") if isinstance(item, Mapping) else None
+        if not isinstance(region, str) or any(region == seen for seen, _ in found):
+            continue
+        indexes = item.get("GlobalSecondaryIndexes")
+        names = [
+            index["IndexName"]
+            for index in (indexes if isinstance(indexes, list) else [])
+            if isinstance(index, Mapping) and isinstance(index.get("IndexName"), str)
+        ]
+        found.append((region, list(dict.fromkeys(names))))
+    return found
 
 
 def _asked_definitions(asked: Mapping[str, Any] | None) -> list[tuple[str, str]]:
