@@ -422,6 +422,9 @@ def _real_time(results: dict[str, Any]) -> list[str]:
             + ". Builds of a few seconds leave a second or two of allocation to save reads in, and the local metric, scaled to "
             "the build, locates the end well; a handful of builds is a small sample (the demo's figures likewise).",
             "",
+            "A global table's workload (3 replicas: the next step after the last replica's end) is "
+            "`python -m bench.global_tables`, reported in [global-tables.md](global-tables.md#measured).",
+            "",
         ]
     return lines
 
