@@ -17,15 +17,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 
 from multigsi.local import LocalDynamoDB, Timing
 from multigsi.local.cloudformation import Stack
 from multigsi.local.cloudformation.resource_type_caller import RegistryStack
 from multigsi.local.dynamodb.control_plane import EndpointEvent
-from tests.conftest import create_table
+from tests.conftest import create_table, make_client
 from tests.integration.registry_sim import REGION as SIM_HOME
 from tests.integration.registry_sim import simulation
 
@@ -47,17 +45,6 @@ def build_time(key: tuple[str, str], index: str, items: int) -> float:
 def endpoint() -> Iterator[LocalDynamoDB]:
     with LocalDynamoDB(timing=TIMING, build_time=build_time) as local:
         yield local
-
-
-def client_in(url: str, region: str) -> Any:
-    return boto3.client(
-        "dynamodb",
-        endpoint_url=url,
-        region_name=region,
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-        config=Config(retries={"mode": "standard", "max_attempts": 5}),
-    )
 
 
 def properties(table: str, *, west_reads: int = 50) -> dict[str, Any]:
@@ -192,7 +179,7 @@ def west_override(home_client: Any, table: str) -> dict[str, Any]:
 def test_the_custom_resource_converges_on_a_three_region_table(
     endpoint: LocalDynamoDB, cloudformation_factory: Any, table_name: str
 ) -> None:
-    clients = {region: client_in(endpoint.url, region) for region in (HOME, WEST, SOUTH)}
+    clients = {region: make_client(endpoint.url, region=region) for region in (HOME, WEST, SOUTH)}
     create_table(clients[HOME], table_name, items=5)
     make_global(clients, table_name, time.sleep)
     sampler = Sampler(clients, table_name)
@@ -222,7 +209,7 @@ def test_the_custom_resource_converges_on_a_three_region_table(
 def test_the_resource_type_converges_on_a_three_region_table_and_reads_the_override_back() -> None:
     table = "registry-global-0"
     with simulation(build_time=build_time) as sim:
-        clients = {region: client_in(sim.local.url, region) for region in (SIM_HOME, WEST, SOUTH)}
+        clients = {region: make_client(sim.local.url, region=region) for region in (SIM_HOME, WEST, SOUTH)}
         sim.create_table(table, items=5)
         make_global(clients, table, sim.clock.sleep)
         stack = RegistryStack(sim.standin)
