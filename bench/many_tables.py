@@ -396,30 +396,64 @@ def code_version() -> str:
     return commit + ("-dirty" if dirty.stdout.strip() else "")
 
 
+def source_version(code: str | None) -> str | None:
+    """The tree of ``src/`` at the commit ``code`` measured: runs of commits that changed
+    only docs, tests or the benchmark measured the same multigsi. None when unknown (a
+    dirty tree, no git)."""
+    if not code or code == "?" or code.endswith("-dirty"):
+        return None
+    try:
+        answer = subprocess.run(
+            ["git", "rev-parse", f"{code}:src"], capture_output=True, text=True, check=True
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return answer.stdout.strip()[:12] or None
+
+
 def run_summary(row: dict[str, Any]) -> dict[str, Any]:
     """What one measurement of a size found, kept beside later ones to state the spread."""
     keys = ("measured", "code", "wall_seconds", "slowest_table_seconds", "median_table_seconds")
     summary = {key: row.get(key) for key in keys}
+    summary["source"] = source_version(row.get("code"))
     summary["wall_over_floor"] = row.get("wall_over_floor")
     summary["slowest_over_median"] = row.get("slowest_over_median")
     return summary
 
 
 def spread(row: dict[str, Any]) -> str:
-    runs = row.get("runs", [])
-    if len(runs) < 2:
-        return (
-            f"- {row['tables']} tables{', ' + row['variant'] if row.get('variant') else ''}: measured once."
+    """The spread over the runs of the source measured last (``src/``'s tree; the commit
+    when unknown). Earlier code's runs are only counted, with their wall times: a change of
+    the scheduler is not noise."""
+    every = row.get("runs", [])
+
+    def version(run: dict[str, Any]) -> Any:
+        return run.get("source") or run.get("code")
+
+    last = version(every[-1]) if every else None
+    code = every[-1].get("code") if every else None
+    runs = [run for run in every if version(run) == last]
+    earlier = [run for run in every if version(run) != last]
+    name = f"- {row['tables']} tables{', ' + row['variant'] if row.get('variant') else ''}"
+    before = ""
+    if earlier:
+        walls = [run["wall_seconds"] for run in earlier if run.get("wall_seconds") is not None]
+        before = (
+            f" ({len(earlier)} earlier on older code: wall {min(walls):g} to {max(walls):g} s)"
+            if walls
+            else ""
         )
+    if len(runs) < 2:
+        return f"{name}: measured once on the code of commit {code}{before}."
 
     def between(key: str) -> str:
         values = [run[key] for run in runs if run.get(key) is not None]
         return f"{min(values):g} to {max(values):g}" if values else "?"
 
     return (
-        f"- {row['tables']} tables{', ' + row['variant'] if row.get('variant') else ''}, {len(runs)} runs (the table shows the last): wall {between('wall_seconds')} s, "
+        f"{name}, {len(runs)} runs on the code of commit {code} (the table shows the last): wall {between('wall_seconds')} s, "
         f"slowest table {between('slowest_table_seconds')} s, median {between('median_table_seconds')} s, "
-        f"wall / floor {between('wall_over_floor')}, max / median {between('slowest_over_median')}."
+        f"wall / floor {between('wall_over_floor')}, max / median {between('slowest_over_median')}{before}."
     )
 
 
