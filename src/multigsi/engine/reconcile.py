@@ -42,8 +42,8 @@ MAX_STALE_RETRIES = 5  # "already exists"/"not found" more often than this: our 
 # progress samples) is read again first. Another actor's step in between would get ours refused.
 # One exception: a saturated fleet's first create, on the plan's read (create_on_first_look).
 FRESH_READ = 0.5
-# Before the first create/delete of a run, and before every one once another actor has
-# shown itself (one of our steps was refused), wait a random 0..CONTENTION_JITTER s and send
+# Before the first step of a run (create, delete or update), and before every one once
+# another actor has shown itself (one of our steps was refused), wait a random 0..CONTENTION_JITTER s and send
 # it only on the read that follows. Two runs started together (a duplicate delivery of a
 # CloudFormation event) or polling in step then rarely race to the same step; a run alone
 # pays at most this once, against index builds of minutes. (A fleet whose call budget is
@@ -365,7 +365,9 @@ class Reconciler:
             if deadline is not None and now > deadline - STEP_MARGIN:
                 return stop(Outcome.DEADLINE)
             on_plan = planned and step.action is Action.CREATE and self.create_on_first_look()
-            if step.action in STRUCTURAL and not on_plan:
+            # Every kind of step: a throughput or replica update sent while another actor's
+            # create starts is refused (ResourceInUse) as surely as a second create.
+            if not on_plan:
                 first = not issued
                 if (first or contended) and (
                     jittered_at is None or not 0 <= asked - jittered_at <= FRESH_READ
